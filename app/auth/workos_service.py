@@ -1,0 +1,65 @@
+import jwt
+
+from app.auth.auth_info import AuthInfo, auth_info_from_claims
+from app.auth.jwks import JwksKeyStore
+from app.core.config import WorkOSSettings
+from app.errors import UnauthorizedError
+
+ALGORITHM = "RS256"
+CLOCK_SKEW_LEEWAY_SECONDS = 30
+# Real WorkOS access tokens are ~1 KiB; anything far larger is not worth parsing.
+MAX_TOKEN_LENGTH = 8192
+
+
+class WorkOSService:
+    """Turns an `Authorization` header into a verified `AuthInfo`, or raises `UnauthorizedError`."""
+
+    def __init__(self, *, settings: WorkOSSettings, key_store: JwksKeyStore) -> None:
+        self._issuers = settings.workos_issuer
+        self._key_store = key_store
+
+    async def authenticate(self, authorization: str | None) -> AuthInfo:
+        token = bearer_token(authorization)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise UnauthorizedError("Token is malformed.") from None
+        if header.get("alg") != ALGORITHM:
+            raise UnauthorizedError(f"Token must be signed with {ALGORITHM}.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise UnauthorizedError("Token has no key id.")
+        signing_key = await self._key_store.get_signing_key(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=[ALGORITHM],
+                issuer=self._issuers,
+                leeway=CLOCK_SKEW_LEEWAY_SECONDS,
+                # WorkOS access tokens carry no audience; `iss` pins them to our client.
+                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthorizedError("Token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise UnauthorizedError("Token is not valid yet.") from None
+        except jwt.InvalidIssuerError:
+            raise UnauthorizedError("Token issuer is not trusted.") from None
+        except jwt.PyJWTError:
+            raise UnauthorizedError("Token signature or claims are invalid.") from None
+        return auth_info_from_claims(token, claims)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise UnauthorizedError
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise UnauthorizedError("Unsupported authorization scheme; use `Bearer <token>`.")
+    token = token.strip()
+    if not token:
+        raise UnauthorizedError("Bearer token is empty.")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise UnauthorizedError("Token is too long.")
+    return token

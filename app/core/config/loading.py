@@ -1,0 +1,39 @@
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+class ConfigError(Exception):
+    """Start-up cannot go on: the message names each bad variable on one line."""
+
+
+def load_settings(classes: Sequence[type[BaseSettings]]) -> list[BaseSettings]:
+    """Instantiate every settings class, reporting all bad variables at once."""
+    loaded: list[BaseSettings] = []
+    problems: list[str] = []
+    for settings_class in classes:
+        try:
+            loaded.append(settings_class())
+        except ValidationError as error:
+            problems.extend(_describe(error))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return loaded
+
+
+def _describe(error: ValidationError) -> list[str]:
+    lines: list[str] = []
+    for item in error.errors(include_url=False, include_input=False):
+        variable = str(item["loc"][0]).upper() if item["loc"] else error.title
+        reason = "is required" if item["type"] == "missing" else f"is invalid: {item['msg']}"
+        lines.append(f"{variable} {reason}")
+    return lines
+
+
+def pick(settings: Iterable[BaseSettings], settings_class: type[SettingsT]) -> SettingsT:
+    """The loaded instance of `settings_class`."""
+    return next(s for s in settings if isinstance(s, settings_class))

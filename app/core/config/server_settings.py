@@ -1,0 +1,16 @@
+from typing import Annotated
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from app.core.config.base import BASE_SETTINGS_CONFIG
+
+
+class ServerSettings(BaseSettings):
+    """Where `python -m app` listens; read by the launcher only, not by the app."""
+
+    model_config = BASE_SETTINGS_CONFIG
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1

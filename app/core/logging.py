@@ -1,0 +1,42 @@
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+import structlog
+
+if TYPE_CHECKING:
+    from structlog.typing import Processor
+
+
+class _AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler we install, so configuring twice replaces it instead of stacking."""
+
+
+def configure_logging(*, json: bool, level: str = "INFO") -> None:
+    """Route structlog and the standard library (uvicorn included) through one renderer."""
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+    )
+    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if json:
+        final.append(structlog.processors.dict_tracebacks)
+    final.append(renderer)
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = _AppLogHandler(sys.stdout)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final))
+    root = logging.getLogger()
+    for existing in [h for h in root.handlers if isinstance(h, _AppLogHandler)]:
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)

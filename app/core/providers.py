@@ -1,0 +1,34 @@
+"""The one place where settings and providers are wired into the DI container."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aioinject
+from pydantic_settings import BaseSettings
+
+from app.core.config import AppSettings, WorkOSSettings
+from app.graphql.di import auth_providers
+
+settings_classes: list[type[BaseSettings]] = [
+    AppSettings,
+    WorkOSSettings,
+]
+
+modules: list[Iterable[aioinject.Provider[Any]]] = [
+    auth_providers.providers,
+]
+
+
+def create_container(
+    settings: Sequence[BaseSettings],
+    *,
+    overrides: Sequence[aioinject.Provider[Any]] = (),
+) -> aioinject.Container:
+    """`overrides` are registered last, so they win: how tests and benchmarks swap a provider."""
+    container = aioinject.Container()
+    for instance in settings:
+        container.register(aioinject.Object(instance))
+    for module in modules:
+        container.register(*module)
+    container.register(*overrides)
+    return container

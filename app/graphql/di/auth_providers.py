@@ -1,0 +1,40 @@
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import strawberry
+from aioinject import FromContext, Provider, Scope, Scoped, Singleton
+
+from app.auth import AuthInfo, JwksKeyStore, WorkOSService
+from app.core.config import WorkOSSettings
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+JWKS_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+@contextlib.asynccontextmanager
+async def create_jwks_key_store(settings: WorkOSSettings) -> AsyncIterator[JwksKeyStore]:
+    async with httpx.AsyncClient(timeout=JWKS_TIMEOUT, follow_redirects=False) as http:
+        yield JwksKeyStore(
+            http=http,
+            url=settings.jwks_url,
+            min_refresh_interval=settings.workos_jwks_min_refresh_interval,
+            max_age=settings.workos_jwks_cache_ttl,
+        )
+
+
+async def authenticate_request(info: strawberry.Info, workos: WorkOSService) -> AuthInfo:
+    # Resolved only by resolvers that ask for AuthInfo, so `__typename` needs no token.
+    request: Request = info.context["request"]
+    return await workos.authenticate(request.headers.get("authorization"))
+
+
+providers: list[Provider[Any]] = [
+    Singleton(create_jwks_key_store),
+    Singleton(WorkOSService),
+    FromContext(strawberry.Info, scope=Scope.request),
+    Scoped(authenticate_request),
+]

@@ -1,0 +1,36 @@
+from typing import Any
+
+import aioinject
+import strawberry
+import structlog
+from aioinject.ext.strawberry import AioInjectExtension
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from app.graphql.schemas.error_masking import MaskUnexpectedErrors, is_unexpected
+from app.graphql.viewer.viewer_queries import ViewerQueries
+
+logger = structlog.get_logger(__name__)
+
+
+@strawberry.type
+class Query(ViewerQueries):
+    pass
+
+
+class FlowSchema(strawberry.Schema):
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,  # noqa: ARG002 - the base signature
+    ) -> None:
+        # Typed errors are answers, not faults; only the unexpected ones are logged, in full.
+        for error in errors:
+            if is_unexpected(error):
+                logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
+
+
+def create_schema(container: aioinject.Container) -> strawberry.Schema:
+    # Factories, not instances: Strawberry builds fresh extensions for every operation.
+    extensions: list[Any] = [lambda: AioInjectExtension(container), MaskUnexpectedErrors]
+    return FlowSchema(query=Query, extensions=extensions)

@@ -1,0 +1,58 @@
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from functools import cache
+from typing import Any
+
+import aioinject
+from pydantic_settings import BaseSettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from app.core.config import AppSettings, load_settings, pick
+from app.core.logging import configure_logging
+from app.core.providers import create_container, settings_classes
+from app.core.request_id import RequestIdMiddleware
+from app.graphql.schemas.schema import create_schema
+
+
+def create_app(
+    settings: Sequence[BaseSettings] | None = None,
+    *,
+    overrides: Sequence[aioinject.Provider[Any]] = (),
+) -> Starlette:
+    """Build the ASGI app; `settings` defaults to loading every class in `settings_classes`."""
+    loaded = list(settings) if settings is not None else load_settings(settings_classes)
+    app_settings = pick(loaded, AppSettings)
+    configure_logging(json=not app_settings.is_development)
+
+    container = create_container(loaded, overrides=overrides)
+    graphql = GraphQL(
+        create_schema(container),
+        graphql_ide="graphiql" if app_settings.is_development else None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with container:
+            yield
+
+    return Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"])],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+
+
+@cache
+def _app_from_environment() -> Starlette:
+    return create_app()
+
+
+def __getattr__(name: str) -> Starlette:
+    # `app.main:app` for ASGI servers, built on first access rather than at import,
+    # so importing this module never reads the environment.
+    if name == "app":
+        return _app_from_environment()
+    raise AttributeError(name)

@@ -1,0 +1,65 @@
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from aioinject import Provider
+
+from app.core.config import AppSettings, WorkOSSettings
+from app.main import create_app
+from devstack.identity import IdentityProvider
+from devstack.keys import SigningKey
+from devstack.serving import running_server
+from tests.fixtures.graphql_client import GraphQLClient
+from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey.generate()
+
+
+@pytest.fixture
+async def idp(signing_key: SigningKey) -> AsyncIterator[RunningIdentityProvider]:
+    provider = IdentityProvider(client_id=TEST_CLIENT_ID, keys=[signing_key])
+    async with running_server(provider.asgi_app()) as url:
+        yield RunningIdentityProvider(provider=provider, url=url)
+
+
+@pytest.fixture
+def workos_settings(idp: RunningIdentityProvider) -> WorkOSSettings:
+    return WorkOSSettings(
+        workos_client_id=TEST_CLIENT_ID,
+        workos_jwks_url=idp.jwks_url,
+        workos_issuer=(idp.url,),
+        workos_jwks_min_refresh_interval=0,
+    )
+
+
+ApiFactory = Callable[..., Awaitable[GraphQLClient]]
+
+
+@pytest.fixture
+async def start_api(workos_settings: WorkOSSettings) -> AsyncIterator[ApiFactory]:
+    """Starts the real app on a loopback port; keyword arguments replace settings or providers."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(
+            *,
+            app_env: str = "production",
+            workos: WorkOSSettings | None = None,
+            extra_settings: tuple[Any, ...] = (),
+            overrides: tuple[Provider[Any], ...] = (),
+        ) -> GraphQLClient:
+            settings = [AppSettings(app_env=app_env), workos or workos_settings, *extra_settings]
+            url = await stack.enter_async_context(running_server(create_app(settings, overrides=overrides)))
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+            return GraphQLClient(http)
+
+        yield start
+
+
+@pytest.fixture
+async def api(start_api: ApiFactory) -> GraphQLClient:
+    return await start_api()

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import AppSettings, ConfigError, WorkOSSettings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Settings read the process environment and `.env`: give each test neither.
+    for name in ("APP_ENV", "WORKOS_CLIENT_ID", "WORKOS_JWKS_URL", "WORKOS_ISSUER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_workos_defaults_follow_the_client_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKOS_CLIENT_ID", "client_123")
+
+    settings = WorkOSSettings()
+
+    assert settings.jwks_url == "https://api.workos.com/sso/jwks/client_123"
+    assert settings.workos_issuer == ("https://api.workos.com/user_management/client_123", "https://api.workos.com")
+
+
+def test_issuer_allow_list_is_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKOS_CLIENT_ID", "client_123")
+    monkeypatch.setenv("WORKOS_ISSUER", " https://auth.flow.example , https://api.workos.com ,")
+
+    assert WorkOSSettings().workos_issuer == ("https://auth.flow.example", "https://api.workos.com")
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("WORKOS_CLIENT_ID=client_from_dotenv\nAPP_ENV=development\n", encoding="utf-8")
+
+    assert WorkOSSettings().workos_client_id == "client_from_dotenv"
+    assert AppSettings().is_development
+
+
+def test_app_env_defaults_to_production() -> None:
+    assert AppSettings().app_env == "production"
+
+
+def test_every_bad_variable_is_named_in_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "staging")
+    monkeypatch.setenv("WORKOS_JWKS_URL", "not a url")
+
+    with pytest.raises(ConfigError) as raised:
+        load_settings([AppSettings, WorkOSSettings])
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("APP_ENV is invalid: Input should be 'development' or 'production'")
+    assert "WORKOS_CLIENT_ID is required" in message
+    assert "WORKOS_JWKS_URL is invalid" in message
+
+
+def test_client_id_cannot_be_blank(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKOS_CLIENT_ID", "  ")
+
+    with pytest.raises(ValidationError):
+        WorkOSSettings()

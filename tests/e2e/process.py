@@ -1,0 +1,58 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def api_process(env: Mapping[str, str], *, cwd: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python -m app` as an operator runs it; yields its base URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app"],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT), **env, "HOST": "127.0.0.1", "PORT": str(port)},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_listening(url, process)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def _wait_until_listening(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"API exited with {process.returncode}:\n{output}")
+        try:
+            httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}, timeout=1.0)
+        except httpx.TransportError:
+            time.sleep(0.1)
+        else:
+            return
+    raise AssertionError(f"API did not answer on {url} within {timeout}s")
