@@ -5,7 +5,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
-export UV_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null || command -v python3)
+# The real interpreter, not a pyenv shim: uv would rebuild .venv on every sync for a shim.
+export UV_PYTHON := $(shell $$(command -v $(PYTHON) || command -v python3) -c 'import sys; print(sys.executable)')
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 

@@ -1,18 +1,20 @@
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from aioinject import Provider
 
-from app.core.config import AppSettings, WorkOSSettings
+from app.core.config import AppSettings, FlowConnectApiSettings, WorkOSSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
 from devstack.serving import running_server
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.upstream import FakeFlowConnect
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +39,31 @@ def workos_settings(idp: RunningIdentityProvider) -> WorkOSSettings:
     )
 
 
+@dataclass(frozen=True)
+class RunningUpstream:
+    fake: FakeFlowConnect
+    url: str
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[RunningUpstream]:
+    fake = FakeFlowConnect()
+    async with running_server(fake.asgi_app()) as url:
+        yield RunningUpstream(fake=fake, url=url)
+
+
+@pytest.fixture
+def flow_connect_settings(upstream: RunningUpstream) -> FlowConnectApiSettings:
+    return FlowConnectApiSettings(flow_connect_api_url=upstream.url)
+
+
 ApiFactory = Callable[..., Awaitable[GraphQLClient]]
 
 
 @pytest.fixture
-async def start_api(workos_settings: WorkOSSettings) -> AsyncIterator[ApiFactory]:
+async def start_api(
+    workos_settings: WorkOSSettings, flow_connect_settings: FlowConnectApiSettings
+) -> AsyncIterator[ApiFactory]:
     """Starts the real app on a loopback port; keyword arguments replace settings or providers."""
     async with contextlib.AsyncExitStack() as stack:
 
@@ -49,10 +71,10 @@ async def start_api(workos_settings: WorkOSSettings) -> AsyncIterator[ApiFactory
             *,
             app_env: str = "production",
             workos: WorkOSSettings | None = None,
-            extra_settings: tuple[Any, ...] = (),
+            flow_connect: FlowConnectApiSettings | None = None,
             overrides: tuple[Provider[Any], ...] = (),
         ) -> GraphQLClient:
-            settings = [AppSettings(app_env=app_env), workos or workos_settings, *extra_settings]
+            settings = [AppSettings(app_env=app_env), workos or workos_settings, flow_connect or flow_connect_settings]
             url = await stack.enter_async_context(running_server(create_app(settings, overrides=overrides)))
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
             return GraphQLClient(http)

@@ -6,16 +6,18 @@ from typing import Any
 import aioinject
 from pydantic_settings import BaseSettings
 
-from app.core.config import AppSettings, WorkOSSettings
-from app.graphql.di import auth_providers
+from app.core.config import AppSettings, FlowConnectApiSettings, WorkOSSettings
+from app.graphql.di import api_client_providers, auth_providers
 
 settings_classes: list[type[BaseSettings]] = [
     AppSettings,
     WorkOSSettings,
+    FlowConnectApiSettings,
 ]
 
 modules: list[Iterable[aioinject.Provider[Any]]] = [
     auth_providers.providers,
+    api_client_providers.providers,
 ]
 
 

@@ -3,6 +3,7 @@ from app.errors.common_errors import (
     BadUserInputError,
     ConflictError,
     NotFoundError,
+    RemoteApiError,
     ServiceUnavailableError,
     UnauthorizedError,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "BadUserInputError",
     "ConflictError",
     "NotFoundError",
+    "RemoteApiError",
     "ServiceUnavailableError",
     "UnauthorizedError",
 ]

@@ -6,7 +6,8 @@
           ├── NotFoundError            NOT_FOUND
           ├── ConflictError            CONFLICT
           ├── BadUserInputError        BAD_USER_INPUT
-          └── ServiceUnavailableError  SERVICE_UNAVAILABLE
+          ├── ServiceUnavailableError  SERVICE_UNAVAILABLE
+          └── RemoteApiError           REMOTE_API_ERROR (+ statusCode when one was received)
 
 Each class carries a stable ``extensions.code``. Anything else that escapes a
 resolver is masked to ``INTERNAL_SERVER_ERROR`` (see ``app.graphql.schemas.masking``).
@@ -50,3 +51,14 @@ class ServiceUnavailableError(AppError):
 
     code = "SERVICE_UNAVAILABLE"
     default_message = "Service temporarily unavailable; retry later."
+
+
+class RemoteApiError(AppError):
+    """Flow Connect failed us: unreachable, timed out, or answered with an unexpected status."""
+
+    code = "REMOTE_API_ERROR"
+    default_message = "The Flow Connect API could not handle the request."
+
+    def __init__(self, message: str | None = None, *, status_code: int | None = None) -> None:
+        super().__init__(message, extensions={"statusCode": status_code} if status_code is not None else None)
+        self.status_code = status_code

@@ -3,13 +3,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import AppSettings, ConfigError, WorkOSSettings, load_settings
+from app.core.config import AppSettings, ConfigError, FlowConnectApiSettings, WorkOSSettings, load_settings
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Settings read the process environment and `.env`: give each test neither.
-    for name in ("APP_ENV", "WORKOS_CLIENT_ID", "WORKOS_JWKS_URL", "WORKOS_ISSUER"):
+    for name in ("APP_ENV", "WORKOS_CLIENT_ID", "WORKOS_JWKS_URL", "WORKOS_ISSUER", "FLOW_CONNECT_API_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -60,3 +60,41 @@ def test_client_id_cannot_be_blank(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(ValidationError):
         WorkOSSettings()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.flowrms.com",
+        "https://api.flowrms.com/v1/",
+        "http://127.0.0.1:8002",
+        "http://localhost:8002",
+        "http://[::1]:8002",
+    ],
+)
+def test_flow_connect_url_accepts_https_and_loopback_http(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("FLOW_CONNECT_API_URL", url)
+
+    assert FlowConnectApiSettings().base_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.flowrms.com",
+        "http://10.0.0.8",
+        "http://127.0.0.1.evil.example",
+        "ftp://api.flowrms.com",
+        "https://x.example/?a=1",
+    ],
+)
+def test_flow_connect_url_refuses_cleartext_to_remote_hosts(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("FLOW_CONNECT_API_URL", url)
+
+    with pytest.raises(ConfigError, match=r"^FLOW_CONNECT_API_URL is invalid: "):
+        load_settings([FlowConnectApiSettings])
+
+
+def test_flow_connect_url_is_required() -> None:
+    with pytest.raises(ConfigError, match=r"^FLOW_CONNECT_API_URL is required$"):
+        load_settings([FlowConnectApiSettings])

@@ -1,12 +1,14 @@
 """What a newcomer gets from `make run`: the stack starts, prints a token and a curl that work."""
 
 import asyncio
+import json
 import os
 import re
 import shlex
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -25,8 +27,15 @@ async def _read_until(stream: asyncio.StreamReader, marker: str) -> str:
             return "".join(seen)
 
 
+async def _run_curl(line: str) -> Any:
+    """Run a printed curl line exactly as a newcomer would paste it."""
+    process = await asyncio.create_subprocess_exec(*shlex.split(line), stdout=asyncio.subprocess.PIPE)
+    stdout, _ = await process.communicate()
+    return json.loads(stdout)
+
+
 async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tmp_path: Path) -> None:
-    api_port, idp_port = free_port(), free_port()
+    api_port, idp_port, flow_connect_port = free_port(), free_port(), free_port()
     stack = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -34,6 +43,7 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
         "run",
         f"--api-port={api_port}",
         f"--idp-port={idp_port}",
+        f"--flow-connect-port={flow_connect_port}",
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)},
         stdout=asyncio.subprocess.PIPE,
@@ -41,15 +51,12 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
     )
     assert stack.stdout is not None
     try:
-        output = await asyncio.wait_for(_read_until(stack.stdout, "curl -s"), 30)
-        curl = shlex.split(output.splitlines()[-1])
-        token = curl[curl.index("-H", curl.index("-H") + 1) + 1].removeprefix("Authorization: Bearer ")
+        output = await asyncio.wait_for(_read_until(stack.stdout, "Ctrl-C stops everything"), 30)
+        viewer_curl, connect_curl = [line for line in output.splitlines() if line.startswith("curl -s")]
+        viewer = await _run_curl(viewer_curl)
+        connected = await _run_curl(connect_curl)
+        connected_again = await _run_curl(connect_curl)
         async with httpx.AsyncClient() as client:
-            response = await client.post(
-                curl[2],
-                content=curl[-1],
-                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-            )
             graphiql = await client.get(f"http://127.0.0.1:{api_port}/graphql", headers={"Accept": "text/html"})
         stack.send_signal(signal.SIGINT)
         returncode = await asyncio.wait_for(stack.wait(), 20)
@@ -58,8 +65,10 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
             stack.kill()
             await stack.wait()
 
-    assert response.json()["data"]["viewer"]["organizationId"] == seed.DEV_ORG_ID
-    assert re.fullmatch(r"[0-9a-f-]{36}", response.json()["data"]["viewer"]["flowUserId"])
+    assert viewer["data"]["viewer"]["organizationId"] == seed.DEV_ORG_ID
+    assert re.fullmatch(r"[0-9a-f-]{36}", viewer["data"]["viewer"]["flowUserId"])
+    assert connected == {"data": {"createConnection": True}}
+    assert [e["extensions"]["code"] for e in connected_again["errors"]] == ["CONFLICT"]
     assert graphiql.status_code == 200
     assert "graphiql" in graphiql.text.lower()
     assert returncode == 0

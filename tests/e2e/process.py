@@ -19,13 +19,30 @@ def free_port() -> int:
         return port
 
 
+def _environment(env: Mapping[str, str]) -> dict[str, str]:
+    # Only what the test names: the developer's own variables must not leak in.
+    return {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT), **env}
+
+
+def run_app_until_exit(env: Mapping[str, str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app"],
+        env=_environment(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 @contextmanager
 def api_process(env: Mapping[str, str], *, cwd: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`python -m app` as an operator runs it; yields its base URL once it answers."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app"],
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT), **env, "HOST": "127.0.0.1", "PORT": str(port)},
+        env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -1,38 +1,42 @@
 """`python -m app` as a real process: configuration errors, serving, and a clean stop."""
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.process import REPO_ROOT, api_process
+from tests.e2e.process import api_process, run_app_until_exit
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 
 
 def test_missing_client_id_stops_startup_with_one_clear_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "app"],
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_app_until_exit({"FLOW_CONNECT_API_URL": "https://flow.example"}, cwd=tmp_path)
 
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == "flow-api: configuration error: WORKOS_CLIENT_ID is required\n"
 
 
+def test_plain_http_flow_connect_url_to_a_remote_host_stops_startup(tmp_path: Path) -> None:
+    result = run_app_until_exit(
+        {"WORKOS_CLIENT_ID": "client_x", "FLOW_CONNECT_API_URL": "http://api.flowrms.com"}, cwd=tmp_path
+    )
+
+    assert result.returncode == 2
+    expected = "FLOW_CONNECT_API_URL is invalid: must use https (plain http is only allowed to a loopback host)"
+    assert result.stderr == f"flow-api: configuration error: {expected}\n"
+
+
 async def test_served_process_answers_viewer_and_stops_cleanly_on_sigterm(
     idp: RunningIdentityProvider, tmp_path: Path
 ) -> None:
-    env = {"WORKOS_CLIENT_ID": TEST_CLIENT_ID, "WORKOS_JWKS_URL": idp.jwks_url, "WORKOS_ISSUER": idp.url}
+    env = {
+        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
+        "WORKOS_JWKS_URL": idp.jwks_url,
+        "WORKOS_ISSUER": idp.url,
+        "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
+    }
     # The IdP runs in this test's event loop, so the blocking helpers go to a thread.
     with api_process(env, cwd=tmp_path) as (url, process):
         async with httpx.AsyncClient(base_url=url) as client:

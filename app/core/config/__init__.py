@@ -1,6 +1,15 @@
 from app.core.config.app_settings import AppSettings
+from app.core.config.flow_connect_api_settings import FlowConnectApiSettings
 from app.core.config.loading import ConfigError, load_settings, pick
 from app.core.config.server_settings import ServerSettings
 from app.core.config.workos_settings import WorkOSSettings
 
-__all__ = ["AppSettings", "ConfigError", "ServerSettings", "WorkOSSettings", "load_settings", "pick"]
+__all__ = [
+    "AppSettings",
+    "ConfigError",
+    "FlowConnectApiSettings",
+    "ServerSettings",
+    "WorkOSSettings",
+    "load_settings",
+    "pick",
+]

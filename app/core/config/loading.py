@@ -29,7 +29,8 @@ def _describe(error: ValidationError) -> list[str]:
     lines: list[str] = []
     for item in error.errors(include_url=False, include_input=False):
         variable = str(item["loc"][0]).upper() if item["loc"] else error.title
-        reason = "is required" if item["type"] == "missing" else f"is invalid: {item['msg']}"
+        message = item["msg"].removeprefix("Value error, ")  # pydantic's prefix for our own checks
+        reason = "is required" if item["type"] == "missing" else f"is invalid: {message}"
         lines.append(f"{variable} {reason}")
     return lines
 

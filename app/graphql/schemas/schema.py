@@ -7,6 +7,7 @@ from aioinject.ext.strawberry import AioInjectExtension
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.schemas.error_masking import MaskUnexpectedErrors, is_unexpected
 from app.graphql.viewer.viewer_queries import ViewerQueries
 
@@ -15,6 +16,11 @@ logger = structlog.get_logger(__name__)
 
 @strawberry.type
 class Query(ViewerQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(ConnectionMutations):
     pass
 
 
@@ -33,4 +39,4 @@ class FlowSchema(strawberry.Schema):
 def create_schema(container: aioinject.Container) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     extensions: list[Any] = [lambda: AioInjectExtension(container), MaskUnexpectedErrors]
-    return FlowSchema(query=Query, extensions=extensions)
+    return FlowSchema(query=Query, mutation=Mutation, extensions=extensions)

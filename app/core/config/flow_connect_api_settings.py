@@ -1,0 +1,44 @@
+import ipaddress
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic_settings import BaseSettings
+
+from app.core.config.base import BASE_SETTINGS_CONFIG
+
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+class FlowConnectApiSettings(BaseSettings):
+    model_config = BASE_SETTINGS_CONFIG
+
+    # Base URL, e.g. https://api.flowrms.com. Bearer tokens travel to it, so plain http
+    # is only allowed to a loopback host (the dev stack and tests).
+    flow_connect_api_url: AnyHttpUrl
+    # Seconds: the whole call, and the TCP/TLS connect within it.
+    flow_connect_api_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
+    flow_connect_api_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+    flow_connect_api_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 100
+    flow_connect_api_max_keepalive_connections: Annotated[int, Field(ge=0, le=10_000)] = 20
+
+    @field_validator("flow_connect_api_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        if url.scheme != "https" and not _is_loopback(url.host or ""):
+            raise ValueError("must use https (plain http is only allowed to a loopback host)")
+        if url.query or url.fragment:
+            raise ValueError("must be a base URL without query or fragment")
+        return url
+
+    @property
+    def base_url(self) -> str:
+        return str(self.flow_connect_api_url).rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

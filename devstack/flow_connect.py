@@ -1,0 +1,134 @@
+"""A local Flow Connect: just enough of its REST API for `make run`, in a process of its own.
+
+    POST /connections/requests  {"target_org_id": "<uuid>"}  with `Authorization: Bearer <dev token>`
+      201 created · 400 malformed body · 401 bad token · 403 token without org_id
+      404 unknown organization · 409 already requested, or the caller's own organization
+
+State lives in SQLite (survives restarts; delete `.dev/` to reset).
+"""
+
+import argparse
+import json
+import sqlite3
+import uuid
+from pathlib import Path
+
+import httpx
+import jwt
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from devstack import seed
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS connection_requests (
+    id TEXT PRIMARY KEY,
+    from_org_id TEXT NOT NULL REFERENCES organizations(id),
+    to_org_id TEXT NOT NULL REFERENCES organizations(id),
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    UNIQUE (from_org_id, to_org_id)
+);
+"""
+
+
+class ConnectionStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._db.executemany("INSERT OR IGNORE INTO organizations VALUES (?, ?)", seed.ORGANIZATIONS.items())
+
+    def organization_exists(self, org_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM organizations WHERE id = ?", (org_id,)).fetchone() is not None
+
+    def create_request(self, *, from_org_id: str, to_org_id: str, requested_by: str) -> str | None:
+        """The new request's id, or None when it already exists."""
+        request_id = str(uuid.uuid4())
+        try:
+            self._db.execute(
+                "INSERT INTO connection_requests (id, from_org_id, to_org_id, requested_by) VALUES (?, ?, ?, ?)",
+                (request_id, from_org_id, to_org_id, requested_by),
+            )
+        except sqlite3.IntegrityError:
+            return None
+        return request_id
+
+
+class TokenVerifier:
+    """Checks dev tokens against the dev JWKS, as the real Flow Connect checks WorkOS tokens."""
+
+    def __init__(self, *, jwks_url: str, issuer: str) -> None:
+        self._jwks_url = jwks_url
+        self._issuer = issuer
+        self._keys: dict[str, jwt.PyJWK] = {}
+
+    async def subject_and_org(self, authorization: str) -> tuple[str, str | None]:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise jwt.InvalidTokenError("no bearer token")
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise jwt.InvalidTokenError("no kid")
+        if kid not in self._keys:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(self._jwks_url)
+            self._keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(response.json()).keys if k.key_id}
+        if kid not in self._keys:
+            raise jwt.InvalidTokenError("unknown kid")
+        claims = jwt.decode(token, self._keys[kid].key, algorithms=["RS256"], issuer=self._issuer)
+        org_id = claims.get("org_id")
+        return str(claims["sub"]), org_id if isinstance(org_id, str) else None
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"message": message}, status_code=status)
+
+
+def create_flow_connect_app(*, store: ConnectionStore, verifier: TokenVerifier) -> Starlette:
+    async def create_connection_request(request: Request) -> JSONResponse:  # noqa: PLR0911 - one per status
+        try:
+            sub, caller_org = await verifier.subject_and_org(request.headers.get("authorization", ""))
+        except (jwt.PyJWTError, httpx.HTTPError, KeyError):
+            return _error(401, "Invalid or missing bearer token.")
+        if caller_org is None:
+            return _error(403, "The token carries no organization.")
+        try:
+            body = json.loads(await request.body())
+            target = str(uuid.UUID(body["target_org_id"]))
+        except (ValueError, TypeError, KeyError):
+            return _error(400, 'Body must be JSON like {"target_org_id": "<uuid>"}.')
+        if not store.organization_exists(target):
+            return _error(404, f"Organization {target} does not exist.")
+        if target == caller_org:
+            return _error(409, "An organization cannot connect to itself.")
+        request_id = store.create_request(from_org_id=caller_org, to_org_id=target, requested_by=sub)
+        if request_id is None:
+            return _error(409, f"A connection request to organization {target} already exists.")
+        return JSONResponse(
+            {"id": request_id, "from_org_id": caller_org, "target_org_id": target, "status": "pending"},
+            status_code=201,
+        )
+
+    return Starlette(routes=[Route("/connections/requests", create_connection_request, methods=["POST"])])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.flow_connect", description=__doc__)
+    parser.add_argument("--port", type=int, default=seed.FLOW_CONNECT_PORT)
+    parser.add_argument("--jwks-url", required=True)
+    parser.add_argument("--issuer", required=True)
+    parser.add_argument("--db", type=Path, default=seed.FLOW_CONNECT_DB)
+    args = parser.parse_args()
+    app = create_flow_connect_app(
+        store=ConnectionStore(args.db), verifier=TokenVerifier(jwks_url=args.jwks_url, issuer=args.issuer)
+    )
+    uvicorn.run(app, host=seed.HOST, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
