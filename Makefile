@@ -10,7 +10,7 @@ export UV_PYTHON := $(shell $$(command -v $(PYTHON) || command -v python3) -c 'i
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run check lint format types test schema-check gql token sync clean
+.PHONY: run check lint format types test schema-check gql token bench stress sync clean
 
 run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1
 	$(PY) -m devstack run
@@ -37,6 +37,9 @@ schema-check: sync ## schema.graphql must match the code
 
 gql: sync ## export the SDL to schema.graphql
 	$(PY) -m app.graphql.schemas.export > schema.graphql
+
+bench: sync ## throughput and latency side by side (installs nginx and wrk when missing); not part of check
+	$(PY) -m bench
 
 token: sync ## a fresh dev token for the seeded user
 	@$(PY) -m devstack token
