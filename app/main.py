@@ -8,12 +8,13 @@ from pydantic_settings import BaseSettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
-from app.core.config import AppSettings, load_settings, pick
+from app.core.body_limit import BodyLimitMiddleware
+from app.core.config import AppSettings, GraphQLSettings, load_settings, pick
 from app.core.logging import configure_logging
 from app.core.providers import create_container, settings_classes
 from app.core.request_id import RequestIdMiddleware
+from app.graphql.http_view import FlowGraphQLView
 from app.graphql.schemas.schema import create_schema
 
 
@@ -25,12 +26,14 @@ def create_app(
     """Build the ASGI app; `settings` defaults to loading every class in `settings_classes`."""
     loaded = list(settings) if settings is not None else load_settings(settings_classes)
     app_settings = pick(loaded, AppSettings)
-    configure_logging(json=not app_settings.is_development)
+    graphql_settings = pick(loaded, GraphQLSettings)
+    development = app_settings.is_development
+    configure_logging(json=not development)
 
     container = create_container(loaded, overrides=overrides)
-    graphql = GraphQL(
-        create_schema(container),
-        graphql_ide="graphiql" if app_settings.is_development else None,
+    graphql = FlowGraphQLView(
+        create_schema(container, graphql_settings, development=development),
+        graphql_ide="graphiql" if graphql_settings.ide_enabled(development=development) else None,
     )
 
     @asynccontextmanager
@@ -40,7 +43,10 @@ def create_app(
 
     return Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"])],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=graphql_settings.graphql_max_body_bytes),
+        ],
         lifespan=lifespan,
     )
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from aioinject import Provider
 
-from app.core.config import AppSettings, FlowConnectApiSettings, WorkOSSettings
+from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, WorkOSSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
@@ -72,9 +72,15 @@ async def start_api(
             app_env: str = "production",
             workos: WorkOSSettings | None = None,
             flow_connect: FlowConnectApiSettings | None = None,
+            graphql: GraphQLSettings | None = None,
             overrides: tuple[Provider[Any], ...] = (),
         ) -> GraphQLClient:
-            settings = [AppSettings(app_env=app_env), workos or workos_settings, flow_connect or flow_connect_settings]
+            settings = [
+                AppSettings(app_env=app_env),
+                workos or workos_settings,
+                flow_connect or flow_connect_settings,
+                graphql or GraphQLSettings(),
+            ]
             url = await stack.enter_async_context(running_server(create_app(settings, overrides=overrides)))
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
             return GraphQLClient(http)

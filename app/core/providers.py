@@ -6,13 +6,14 @@ from typing import Any
 import aioinject
 from pydantic_settings import BaseSettings
 
-from app.core.config import AppSettings, FlowConnectApiSettings, WorkOSSettings
+from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, WorkOSSettings
 from app.graphql.di import api_client_providers, auth_providers
 
 settings_classes: list[type[BaseSettings]] = [
     AppSettings,
     WorkOSSettings,
     FlowConnectApiSettings,
+    GraphQLSettings,
 ]
 
 modules: list[Iterable[aioinject.Provider[Any]]] = [

@@ -172,8 +172,11 @@ async def test_unknown_kids_cannot_make_the_service_hammer_the_jwks_endpoint(
     api = await start_api(workos=workos_settings.model_copy(update={"workos_jwks_min_refresh_interval": 60}))
     assert (await api.execute(VIEWER, token=idp.token())).error_codes == []
 
-    for _ in range(20):
-        stranger = mint_token(SigningKey.generate(), issuer=idp.url, sub="user_x")
+    strange_key = SigningKey.generate()
+    for attempt in range(20):
+        stranger = mint_token(
+            SigningKey(strange_key.private_key, kid=f"unknown-{attempt}"), issuer=idp.url, sub="user_x"
+        )
         assert (await api.execute(VIEWER, token=stranger)).error_codes == ["UNAUTHORIZED"]
 
     assert idp.provider.jwks_requests == 1

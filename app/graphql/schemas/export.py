@@ -2,11 +2,13 @@
 
 import aioinject
 
+from app.core.config import GraphQLSettings
 from app.graphql.schemas.schema import create_schema
 
 
 def main() -> None:
-    print(create_schema(aioinject.Container()).as_str())
+    # The SDL does not depend on extensions or settings; these only let the schema build.
+    print(create_schema(aioinject.Container(), GraphQLSettings(), development=True).as_str())
 
 
 if __name__ == "__main__":

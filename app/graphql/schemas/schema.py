@@ -5,8 +5,15 @@ import strawberry
 import structlog
 from aioinject.ext.strawberry import AioInjectExtension
 from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.types import ExecutionContext
 
+from app.core.config import GraphQLSettings
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.schemas.error_masking import MaskUnexpectedErrors, is_unexpected
 from app.graphql.viewer.viewer_queries import ViewerQueries
@@ -36,7 +43,16 @@ class FlowSchema(strawberry.Schema):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
 
 
-def create_schema(container: aioinject.Container) -> strawberry.Schema:
+def create_schema(container: aioinject.Container, settings: GraphQLSettings, *, development: bool) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
-    extensions: list[Any] = [lambda: AioInjectExtension(container), MaskUnexpectedErrors]
+    # The limits run while parsing and validating, so a hostile document never executes.
+    extensions: list[Any] = [
+        lambda: AioInjectExtension(container),
+        MaskUnexpectedErrors,
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+    ]
+    if not settings.introspection_enabled(development=development):
+        extensions.append(DisableIntrospection)
     return FlowSchema(query=Query, mutation=Mutation, extensions=extensions)

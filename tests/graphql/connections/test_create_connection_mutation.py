@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -90,7 +91,11 @@ async def test_upstream_receives_exactly_the_token_and_json_body(
     assert request.headers["authorization"] == f"Bearer {token}"
     assert json.loads(request.body) == {"target_org_id": GLOBEX}
     assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-request-id"] == response.http.headers["x-request-id"]
+    assert uuid.UUID(request.headers["idempotency-key"]).version == 4
     assert set(request.headers) <= {
+        "idempotency-key",
+        "x-request-id",
         "host",
         "accept",
         "accept-encoding",
