@@ -30,6 +30,7 @@ def main() -> int:
         lifespan="on",
         log_config=None,  # the app routes uvicorn's loggers through its own structlog set-up
         server_header=False,
+        timeout_graceful_shutdown=server.graceful_shutdown_timeout,
     )
     return 0
 

@@ -63,10 +63,8 @@ class JwksKeyStore:
         return self._attempted_at is None or self._clock() - self._attempted_at >= self._min_refresh_interval
 
     async def _refresh_if_allowed(self) -> None:
-        if not self._may_refresh():
-            return
+        # Callers queue on the lock, so those who arrive during a fetch get its keys.
         async with self._lock:
-            # Whoever held the lock before us may have just refreshed.
             if not self._may_refresh():
                 return
             self._attempted_at = self._clock()

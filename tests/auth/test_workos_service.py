@@ -1,5 +1,6 @@
 """Token verification through the real schema over real HTTP, against a JWKS served on loopback."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -13,11 +14,17 @@ from cryptography.hazmat.primitives import serialization
 from app.core.config import WorkOSSettings
 from devstack.identity import mint_token
 from devstack.keys import SigningKey
-from tests.conftest import ApiFactory
+from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 
 VIEWER = "{ viewer { flowUserId organizationId } }"
+CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
+
+
+@pytest.fixture(scope="module")
+def other_key() -> SigningKey:
+    return SigningKey.generate()
 
 
 def _b64(data: bytes) -> str:
@@ -89,8 +96,10 @@ def _hostile_tokens(idp: RunningIdentityProvider, other_key: SigningKey) -> dict
         "hs256_keyed_with_public_key": f"{hs256_input}.{hs256_signature}",
         "missing_sub": idp.token(omit=["sub"]),
         "missing_exp": idp.token(omit=["exp"]),
+        "unknown_kid": mint_token(other_key, issuer=idp.url, sub="user_1"),
         "truncated": valid[: len(valid) // 2],
-        "garbage": "x" * 65536,
+        "garbage_64_kib": "x" * 65536,
+        "three_dots": "..",
     }
 
 
@@ -106,19 +115,28 @@ def _hostile_tokens(idp: RunningIdentityProvider, other_key: SigningKey) -> dict
         "hs256_keyed_with_public_key",
         "missing_sub",
         "missing_exp",
+        "unknown_kid",
         "truncated",
-        "garbage",
+        "garbage_64_kib",
+        "three_dots",
     ],
 )
-async def test_invalid_token_is_unauthorized_and_never_logged(
-    case: str, api: GraphQLClient, idp: RunningIdentityProvider, caplog: pytest.LogCaptureFixture
+async def test_invalid_token_is_unauthorized_never_forwarded_and_never_logged(
+    case: str,
+    api: GraphQLClient,
+    idp: RunningIdentityProvider,
+    upstream: RunningUpstream,
+    other_key: SigningKey,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    token = _hostile_tokens(idp, SigningKey.generate())[case]
+    token = _hostile_tokens(idp, other_key)[case]
+    caplog.set_level("DEBUG")
 
-    response = await api.execute(VIEWER, token=token)
+    response = await api.execute(CREATE, token=token)
 
     assert response.error_codes == ["UNAUTHORIZED"]
     assert response.data is None
+    assert upstream.fake.requests == []
     assert token not in caplog.text
 
 
@@ -127,16 +145,18 @@ async def test_invalid_token_is_unauthorized_and_never_logged(
     [
         (None, "Authentication required: send a valid bearer token."),
         ("Basic dXNlcjpwYXNz", "Unsupported authorization scheme; use `Bearer <token>`."),
+        ("Token abc.def.ghi", "Unsupported authorization scheme; use `Bearer <token>`."),
         ("Bearer", "Bearer token is empty."),
     ],
 )
 async def test_missing_or_non_bearer_header_is_unauthorized(
-    api: GraphQLClient, authorization: str | None, message: str
+    api: GraphQLClient, upstream: RunningUpstream, authorization: str | None, message: str
 ) -> None:
-    response = await api.execute(VIEWER, authorization=authorization)
+    response = await api.execute(CREATE, authorization=authorization)
 
     assert response.error_codes == ["UNAUTHORIZED"]
     assert response.error_messages == [message]
+    assert upstream.fake.requests == []
 
 
 async def test_valid_token_is_never_logged(
@@ -150,6 +170,17 @@ async def test_valid_token_is_never_logged(
     assert response.error_codes == []
     assert caplog.records, "the request should have logged something to check"
     assert token not in caplog.text
+
+
+async def test_concurrent_first_callers_share_one_jwks_fetch(
+    start_api: ApiFactory, workos_settings: WorkOSSettings, idp: RunningIdentityProvider
+) -> None:
+    api = await start_api(workos=workos_settings.model_copy(update={"workos_jwks_min_refresh_interval": 60}))
+
+    responses = await asyncio.gather(*(api.execute(VIEWER, token=idp.token()) for _ in range(10)))
+
+    assert [r.error_codes for r in responses] == [[]] * 10
+    assert idp.provider.jwks_requests == 1
 
 
 async def test_unknown_kid_triggers_exactly_one_jwks_refresh(api: GraphQLClient, idp: RunningIdentityProvider) -> None:

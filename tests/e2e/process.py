@@ -73,3 +73,39 @@ def _wait_until_listening(url: str, process: subprocess.Popen[str], timeout: flo
         else:
             return
     raise AssertionError(f"API did not answer on {url} within {timeout}s")
+
+
+@contextmanager
+def dev_stack(cwd: Path) -> Iterator[tuple[str, str]]:
+    """`make run` on free ports in `cwd`; yields the API's base URL and a dev token."""
+    ports = {name: str(free_port()) for name in ("--api-port", "--idp-port", "--flow-connect-port")}
+    args = [arg for name, port in ports.items() for arg in (name, port)]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "devstack", "run", *args],
+        env=_environment({}),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "Ctrl-C stops everything" in line:
+                break
+        else:
+            raise AssertionError(f"devstack exited with {process.wait()} before it was ready")
+        token = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "devstack", "token", "--idp-port", ports["--idp-port"]],
+            env=_environment({}),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        yield f"http://127.0.0.1:{ports['--api-port']}", token
+    finally:
+        process.terminate()
+        process.wait(20)
+        if process.stdout:
+            process.stdout.close()

@@ -14,3 +14,5 @@ class ServerSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
+    # Seconds in-flight requests get to finish after SIGTERM before they are cut.
+    graceful_shutdown_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0

@@ -1,14 +1,18 @@
 """The plan's client scenarios, against a real HTTP server on 127.0.0.1."""
 
+import asyncio
 import json
 
 import httpx
 import pytest
 
+from app.core.config import FlowConnectApiSettings
+from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectHttpClient
 from app.errors import RemoteApiError
 from tests.conftest import RunningUpstream
 from tests.e2e.process import free_port
-from tests.fixtures.flow_connect import TEST_ACCESS_TOKEN, flow_connect_api_client
+from tests.fixtures.flow_connect import TEST_ACCESS_TOKEN, caller, flow_connect_api_client
+from tests.fixtures.raw_upstream import Exchange, raw_upstream
 
 
 async def test_post_includes_authorization_header(upstream: RunningUpstream) -> None:
@@ -51,3 +55,41 @@ async def test_post_raises_remote_api_error_on_network_failure() -> None:
     assert raised.value.extensions == {"code": "REMOTE_API_ERROR"}
     assert raised.value.status_code is None
     assert raised.value.message == "The Flow Connect API is unreachable."
+
+
+class _RecordingTransport(httpx.AsyncBaseTransport):
+    """The real transport, noting each attempt: a refused connect leaves no trace upstream."""
+
+    def __init__(self) -> None:
+        self.attempts: list[httpx.Request] = []
+        self.attempted = asyncio.Event()
+        self._real = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts.append(request)
+        self.attempted.set()
+        return await self._real.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._real.aclose()
+
+
+async def test_connect_retries_resend_the_same_idempotency_key() -> None:
+    port = free_port()
+    transport = _RecordingTransport()
+    settings = FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{port}")
+
+    async def up_after_first_attempt(exchange: Exchange) -> None:
+        await exchange.respond(201, b"{}")
+
+    async with FlowConnectHttpClient(base_url=settings.base_url, transport=transport) as http:
+        client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
+        call = asyncio.create_task(client.post("/connections/requests", {}))
+        await transport.attempted.wait()  # refused: nothing listens yet
+        async with raw_upstream(up_after_first_attempt, port=port) as (upstream, _):
+            response = await call
+
+    assert response.status_code == 201
+    assert len(transport.attempts) >= 2
+    assert len({attempt.headers["idempotency-key"] for attempt in transport.attempts}) == 1
+    assert upstream.posts_read == 1

@@ -1,0 +1,53 @@
+"""SIGTERM during traffic: in-flight mutations finish, new connections are refused, exit 0."""
+
+import asyncio
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.process import api_process
+from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.raw_upstream import Exchange, raw_upstream
+
+CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
+IN_FLIGHT = 5
+
+
+async def test_sigterm_lets_in_flight_mutations_finish(idp: RunningIdentityProvider, tmp_path: Path) -> None:
+    arrived = asyncio.Semaphore(0)
+
+    async def slow_created(exchange: Exchange) -> None:
+        arrived.release()
+        await asyncio.sleep(1.0)
+        await exchange.respond(201, b"{}")
+
+    async with raw_upstream(slow_created) as (upstream, upstream_url):
+        env = {
+            "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
+            "WORKOS_JWKS_URL": idp.jwks_url,
+            "WORKOS_ISSUER": idp.url,
+            "FLOW_CONNECT_API_URL": upstream_url,
+        }
+        with api_process(env, cwd=tmp_path) as (url, process):
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                headers = {"Authorization": f"Bearer {idp.token()}"}
+                in_flight = [
+                    asyncio.create_task(client.post("/graphql", json={"query": CREATE}, headers=headers))
+                    for _ in range(IN_FLIGHT)
+                ]
+                for _ in range(IN_FLIGHT):
+                    await asyncio.wait_for(arrived.acquire(), 10)
+
+                process.send_signal(signal.SIGTERM)
+                await asyncio.sleep(0.3)
+                async with httpx.AsyncClient(base_url=url) as newcomer:
+                    with pytest.raises(httpx.ConnectError):
+                        await newcomer.post("/graphql", json={"query": "{ __typename }"})
+                answers = await asyncio.gather(*in_flight)
+            returncode = await asyncio.to_thread(process.wait, 20)
+
+    assert [a.json() for a in answers] == [{"data": {"createConnection": True}}] * IN_FLIGHT
+    assert upstream.posts_read == IN_FLIGHT
+    assert returncode == 0
