@@ -1,0 +1,150 @@
+"""Server processes under test: tools, free ports, start, readiness, RSS, stop."""
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HOST = "127.0.0.1"
+TOOLS = ("nginx", "wrk")
+_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")  # nginx lives here, often off a user's PATH
+STOP_TIMEOUT = 10.0
+
+
+def which(tool: str) -> str | None:
+    return shutil.which(tool) or shutil.which(tool, path=os.pathsep.join(_SBIN))
+
+
+def ensure_tools() -> dict[str, str]:
+    """Paths of nginx and wrk, installing Debian's packages first when either is missing."""
+    missing = [tool for tool in TOOLS if which(tool) is None]
+    if missing:
+        print(f"bench: {', '.join(missing)} missing; installing Debian's nginx and wrk")
+        for command in (
+            ["apt-get", "update"],
+            ["apt-get", "install", "-y", "--no-install-recommends", *TOOLS],
+        ):
+            print(f"bench: $ {' '.join(command)}", flush=True)
+            subprocess.run(command, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # noqa: S603
+    paths = {tool: which(tool) for tool in TOOLS}
+    found = {tool: path for tool, path in paths.items() if path is not None}
+    if len(found) != len(TOOLS):
+        raise RuntimeError(f"still missing after install: {sorted(set(TOOLS) - set(found))}")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def rss_mb(self) -> float:
+        """VmRSS summed over the process and its descendants (uvicorn and nginx workers)."""
+        return sum(_vm_rss_kb(pid) for pid in _tree(self.process.pid)) / 1024
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL whatever of the tree is still there after a grace period."""
+        tree = _tree(self.process.pid)
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        # Workers normally exit with their parent; these were ours, so none may outlive the run.
+        for pid in tree[1:]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def start(name: str, command: list[str], *, port: int, log_dir: Path, env: dict[str, str] | None = None) -> Server:
+    log = log_dir / f"{name.replace(' ', '_').replace(',', '')}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            # Its own session: a Ctrl-C reaches only us, and we stop the servers in order.
+            start_new_session=True,
+        )
+    return Server(name=name, port=port, process=process, log=log)
+
+
+async def wait_ready(server: Server, *, seconds: float = 60.0) -> None:
+    """Until the server answers any HTTP request (with several workers, the port is bound first)."""
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(timeout=2.0, trust_env=False) as client:
+        while True:
+            if server.process.poll() is not None:
+                raise RuntimeError(
+                    f"{server.name} exited with status {server.process.returncode}:\n{server.log_tail()}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                await client.get(f"{server.url}/")
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{server.name} did not answer within {seconds:.0f}s:\n{server.log_tail()}")
+            await asyncio.sleep(0.1)
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces or parentheses: fields start after the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _tree(root: int) -> list[int]:
+    children = _children()
+    pids, index = [root], 0
+    while index < len(pids):
+        pids.extend(children.get(pids[index], []))
+        index += 1
+    return pids
+
+
+def _vm_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
