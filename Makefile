@@ -41,6 +41,9 @@ gql: sync ## export the SDL to schema.graphql
 bench: sync ## throughput and latency side by side (installs nginx and wrk when missing); not part of check
 	$(PY) -m bench
 
+stress: sync ## 10,000 mutations against a faulty loopback upstream; not part of check
+	$(PY) -m bench.stress
+
 token: sync ## a fresh dev token for the seeded user
 	@$(PY) -m devstack token
 

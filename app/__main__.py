@@ -31,6 +31,7 @@ def main() -> int:
         log_config=None,  # the app routes uvicorn's loggers through its own structlog set-up
         server_header=False,
         timeout_graceful_shutdown=server.graceful_shutdown_timeout,
+        timeout_keep_alive=server.keep_alive_timeout,
     )
     return 0
 

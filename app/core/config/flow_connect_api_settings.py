@@ -19,7 +19,8 @@ class FlowConnectApiSettings(BaseSettings):
     flow_connect_api_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
     flow_connect_api_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     flow_connect_api_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 100
-    flow_connect_api_max_keepalive_connections: Annotated[int, Field(ge=0, le=10_000)] = 20
+    # As many idle connections as busy ones: a smaller number churns TCP connections under load.
+    flow_connect_api_max_keepalive_connections: Annotated[int, Field(ge=0, le=10_000)] = 100
 
     @field_validator("flow_connect_api_url")
     @classmethod

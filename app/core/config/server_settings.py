@@ -15,4 +15,8 @@ class ServerSettings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     web_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
     # Seconds in-flight requests get to finish after SIGTERM before they are cut.
-    graceful_shutdown_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    graceful_shutdown_timeout: Annotated[int, Field(ge=1, le=600)] = 30
+    # Seconds an idle client connection stays open. Longer than the idle timeout of the load
+    # balancers in front (60 s is common), so it is never us who closes a connection a client is
+    # reusing at that instant: that race loses the request.
+    keep_alive_timeout: Annotated[int, Field(ge=1, le=3600)] = 75
