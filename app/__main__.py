@@ -1,18 +1,24 @@
 """`python -m app`: serve `app.main:app` with uvicorn (HOST, PORT, WEB_CONCURRENCY)."""
 
+import contextlib
+import os
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
 
 from app.core.config import ConfigError, ServerSettings, load_settings, pick
 from app.core.providers import settings_classes
+from app.core.tracing import configure_tracing
 
 
 def main() -> int:
     try:
         server = pick(load_settings([ServerSettings, *settings_classes]), ServerSettings)
+        configure_tracing()  # here too, so that a bad OTEL_* variable stops start-up cleanly
     except ConfigError as error:
         sys.stderr.write(f"flow-api: configuration error: {error}\n")
         return 2
@@ -20,6 +26,12 @@ def main() -> int:
     # we asked for is a success, so the re-raised signal exits with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_successfully)
+    with _metrics_shared_across(server.web_concurrency):
+        _serve(server)
+    return 0
+
+
+def _serve(server: ServerSettings) -> None:
     uvicorn.run(
         "app.main:app",
         host=server.host,
@@ -32,8 +44,20 @@ def main() -> int:
         server_header=False,
         timeout_graceful_shutdown=server.graceful_shutdown_timeout,
         timeout_keep_alive=server.keep_alive_timeout,
+        access_log=False,  # the app logs one richer line per GraphQL request instead
     )
-    return 0
+
+
+@contextlib.contextmanager
+def _metrics_shared_across(workers: int) -> Iterator[None]:
+    """With several workers, prometheus_client's multiprocess mode needs a directory shared by
+    all of them, set before they import it; ours unless the operator chose one."""
+    if workers == 1 or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="flow-api-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        yield
 
 
 def _exit_successfully(_signum: int, _frame: FrameType | None) -> None:

@@ -10,10 +10,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app.core.body_limit import BodyLimitMiddleware
-from app.core.config import AppSettings, GraphQLSettings, load_settings, pick
+from app.core.config import AppSettings, GraphQLSettings, LoggingSettings, load_settings, pick
+from app.core.health import healthz, readyz_endpoint
 from app.core.logging import configure_logging
+from app.core.metrics import metrics_endpoint
 from app.core.providers import create_container, settings_classes
 from app.core.request_id import RequestIdMiddleware
+from app.core.tracing import configure_tracing
 from app.graphql.http_view import FlowGraphQLView
 from app.graphql.schemas.schema import create_schema
 
@@ -25,14 +28,15 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app; `settings` defaults to loading every class in `settings_classes`."""
     loaded = list(settings) if settings is not None else load_settings(settings_classes)
-    app_settings = pick(loaded, AppSettings)
+    development = pick(loaded, AppSettings).is_development
     graphql_settings = pick(loaded, GraphQLSettings)
-    development = app_settings.is_development
-    configure_logging(json=not development)
+    logging_settings = pick(loaded, LoggingSettings)
+    configure_logging(json=logging_settings.renders_json(development=development), level=logging_settings.log_level)
+    tracer_provider = configure_tracing()
 
     container = create_container(loaded, overrides=overrides)
     graphql = FlowGraphQLView(
-        create_schema(container, graphql_settings, development=development),
+        create_schema(container, graphql_settings, development=development, tracing=tracer_provider is not None),
         graphql_ide="graphiql" if graphql_settings.ide_enabled(development=development) else None,
     )
 
@@ -40,9 +44,16 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with container:
             yield
+        if tracer_provider is not None:
+            tracer_provider.force_flush()
 
     return Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz_endpoint(container), methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+        ],
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=graphql_settings.graphql_max_body_bytes),

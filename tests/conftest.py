@@ -7,7 +7,7 @@ import httpx
 import pytest
 from aioinject import Provider
 
-from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, WorkOSSettings
+from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
@@ -80,6 +80,7 @@ async def start_api(
                 workos or workos_settings,
                 flow_connect or flow_connect_settings,
                 graphql or GraphQLSettings(),
+                LoggingSettings(),
             ]
             url = await stack.enter_async_context(running_server(create_app(settings, overrides=overrides)))
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))

@@ -6,6 +6,7 @@ import httpx
 import jwt
 import structlog
 
+from app.core.metrics import JWKS_REFRESHES
 from app.errors import ServiceUnavailableError, UnauthorizedError
 
 logger = structlog.get_logger(__name__)
@@ -40,8 +41,10 @@ class JwksKeyStore:
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
 
-    @property
-    def has_keys(self) -> bool:
+    async def ensure_keys(self) -> bool:
+        """Whether any key is usable, fetching once if none is cached (readiness, warm-up)."""
+        if not self._keys:
+            await self._refresh_if_allowed()
         return bool(self._keys)
 
     async def get_signing_key(self, kid: str) -> jwt.PyJWK:
@@ -71,8 +74,10 @@ class JwksKeyStore:
             try:
                 self._keys = await self._fetch()
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+                JWKS_REFRESHES.labels("failure").inc()
                 logger.warning("jwks_refresh_failed", url=self._url, error=repr(error), cached_keys=len(self._keys))
                 return
+            JWKS_REFRESHES.labels("ok").inc()
             self._fetched_at = self._clock()
             logger.info("jwks_refreshed", url=self._url, keys=len(self._keys))
 

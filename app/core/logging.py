@@ -1,6 +1,6 @@
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import structlog
 
@@ -12,7 +12,7 @@ class _AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler we install, so configuring twice replaces it instead of stacking."""
 
 
-def configure_logging(*, json: bool, level: str = "INFO") -> None:
+def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
     """Route structlog and the standard library (uvicorn included) through one renderer."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -21,7 +21,9 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=(stream or sys.stdout).isatty())
     )
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if json:
@@ -33,10 +35,12 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = _AppLogHandler(sys.stdout)
+    handler = _AppLogHandler(stream or sys.stdout)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final))
     root = logging.getLogger()
     for existing in [h for h in root.handlers if isinstance(h, _AppLogHandler)]:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request at INFO; our own `flow_connect_call` line says more.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -6,7 +6,8 @@ from typing import Any
 import aioinject
 from pydantic_settings import BaseSettings
 
-from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, WorkOSSettings
+from app.core import health
+from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
 from app.graphql.di import api_client_providers, auth_providers
 
 settings_classes: list[type[BaseSettings]] = [
@@ -14,11 +15,13 @@ settings_classes: list[type[BaseSettings]] = [
     WorkOSSettings,
     FlowConnectApiSettings,
     GraphQLSettings,
+    LoggingSettings,
 ]
 
 modules: list[Iterable[aioinject.Provider[Any]]] = [
     auth_providers.providers,
     api_client_providers.providers,
+    health.providers,
 ]
 
 

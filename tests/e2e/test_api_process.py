@@ -52,3 +52,20 @@ async def test_served_process_answers_viewer_and_stops_cleanly_on_sigterm(
     assert response.json() == {"data": {"viewer": {"organizationId": "org_test"}}}
     assert returncode == 0
     assert '"event": "Application shutdown complete."' in output
+
+
+def test_unsupported_trace_exporter_stops_startup_with_one_clear_line(tmp_path: Path) -> None:
+    result = run_app_until_exit(
+        {
+            "WORKOS_CLIENT_ID": "client_x",
+            "FLOW_CONNECT_API_URL": "https://flow.example",
+            "OTEL_TRACES_EXPORTER": "zipkin",
+        },
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "flow-api: configuration error: OTEL_TRACES_EXPORTER is invalid: "
+        "'zipkin' is not supported (use otlp, console or none)\n"
+    )

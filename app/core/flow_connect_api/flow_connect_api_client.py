@@ -8,6 +8,7 @@ import stamina
 from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api.http_client import FlowConnectHttpClient
+from app.core.flow_connect_api.instrumentation import observed_attempt
 from app.core.request_id import current_request_id
 from app.errors import RemoteApiError
 
@@ -51,8 +52,10 @@ class FlowConnectApiClient:
                     wait_max=_RETRY_WAIT_MAX,
                     wait_jitter=_RETRY_WAIT_JITTER,
                 ):
-                    with attempt:
-                        return await self._send(request)
+                    with attempt, observed_attempt(request, attempt.num) as observed:
+                        response = await self._send(request)
+                        observed.status = response.status_code
+                        return response
         except (TimeoutError, httpx.TimeoutException):
             raise RemoteApiError("The Flow Connect API did not answer in time.") from None
         except httpx.RequestError:

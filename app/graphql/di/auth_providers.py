@@ -1,6 +1,6 @@
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import strawberry
@@ -26,10 +26,19 @@ async def create_jwks_key_store(settings: WorkOSSettings) -> AsyncIterator[JwksK
         )
 
 
+AUTH_INFO_CONTEXT_KEY = "auth_info"
+
+
 async def authenticate_request(info: strawberry.Info, workos: WorkOSService) -> AuthInfo:
     # Resolved only by resolvers that ask for AuthInfo, so `__typename` needs no token.
+    # Kept in the request's GraphQL context: verified once per request, and the request's
+    # log line can name the caller.
+    if (known := info.context.get(AUTH_INFO_CONTEXT_KEY)) is not None:
+        return cast("AuthInfo", known)
     request: Request = info.context["request"]
-    return await workos.authenticate(request.headers.get("authorization"))
+    auth_info = await workos.authenticate(request.headers.get("authorization"))
+    info.context[AUTH_INFO_CONTEXT_KEY] = auth_info
+    return auth_info
 
 
 providers: list[Provider[Any]] = [

@@ -11,11 +11,13 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.types import ExecutionContext
 
 from app.core.config import GraphQLSettings
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.schemas.error_masking import MaskUnexpectedErrors, is_unexpected
+from app.graphql.schemas.observability import RequestObservability
 from app.graphql.viewer.viewer_queries import ViewerQueries
 
 logger = structlog.get_logger(__name__)
@@ -43,10 +45,13 @@ class FlowSchema(strawberry.Schema):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
 
 
-def create_schema(container: aioinject.Container, settings: GraphQLSettings, *, development: bool) -> strawberry.Schema:
+def create_schema(
+    container: aioinject.Container, settings: GraphQLSettings, *, development: bool, tracing: bool = False
+) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     # The limits run while parsing and validating, so a hostile document never executes.
     extensions: list[Any] = [
+        RequestObservability,
         lambda: AioInjectExtension(container),
         MaskUnexpectedErrors,
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
@@ -55,4 +60,7 @@ def create_schema(container: aioinject.Container, settings: GraphQLSettings, *, 
     ]
     if not settings.introspection_enabled(development=development):
         extensions.append(DisableIntrospection)
+    if tracing:
+        # A span per operation (and its phases); only when spans are recorded, as it costs per resolver.
+        extensions.append(OpenTelemetryExtension)
     return FlowSchema(query=Query, mutation=Mutation, extensions=extensions)

@@ -96,6 +96,8 @@ async def test_upstream_receives_exactly_the_token_and_json_body(
     assert set(request.headers) <= {
         "idempotency-key",
         "x-request-id",
+        "traceparent",  # present when tracing is on
+        "tracestate",
         "host",
         "accept",
         "accept-encoding",

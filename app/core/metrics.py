@@ -1,0 +1,66 @@
+"""Prometheus metrics; `/metrics` serves them, aggregated across workers when there are several.
+
+With WEB_CONCURRENCY > 1, `python -m app` sets PROMETHEUS_MULTIPROC_DIR before any worker
+imports prometheus_client, so every worker writes its samples there and any of them can
+answer a scrape with the sum.
+"""
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+# `*_created` series double the output and no dashboard of ours reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+# Our calls are sub-second when healthy and bounded by FLOW_CONNECT_API_TIMEOUT when not.
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+GRAPHQL_REQUESTS = Counter(
+    "flow_api_graphql_requests_total",
+    "GraphQL operations handled, by operation and outcome (OK or the first error code).",
+    ["operation_type", "operation", "outcome"],
+)
+GRAPHQL_DURATION = Histogram(
+    "flow_api_graphql_request_duration_seconds",
+    "Time to handle a GraphQL operation.",
+    ["operation_type", "operation"],
+    buckets=_BUCKETS,
+)
+FLOW_CONNECT_CALLS = Counter(
+    "flow_api_flow_connect_requests_total",
+    "Attempts to call Flow Connect, by status class (2xx, 4xx, 5xx, or error when no status came back).",
+    ["status_class"],
+)
+FLOW_CONNECT_DURATION = Histogram(
+    "flow_api_flow_connect_request_duration_seconds",
+    "Time of one attempt to call Flow Connect.",
+    ["status_class"],
+    buckets=_BUCKETS,
+)
+JWKS_REFRESHES = Counter(
+    "flow_api_jwks_refreshes_total",
+    "Fetches of the WorkOS signing keys, by result.",
+    ["result"],
+)
+
+
+def status_class(status: int | None) -> str:
+    return "error" if status is None else f"{status // 100}xx"
+
+
+async def metrics_endpoint(_: Request) -> Response:
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,70 @@
+"""One canonical log line and the metrics for every GraphQL operation."""
+
+import time
+from collections.abc import Iterator
+
+import structlog
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from app.auth import AuthInfo
+from app.core.metrics import GRAPHQL_DURATION, GRAPHQL_REQUESTS
+from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
+
+logger = structlog.get_logger(__name__)
+
+MAX_LOGGED_NAME_LENGTH = 100
+REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+
+
+class RequestObservability(SchemaExtension):
+    """Listed first, so it sees the result after error masking, as the client does."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        duration = time.perf_counter() - started
+        context = self.execution_context
+        operation = _operation(context.graphql_document, context.operation_name)
+        operation_type = operation.operation.value if operation else "unknown"
+        codes = [_code(error) for error in getattr(context.result, "errors", None) or ()]
+        # Only a valid document's field names are bounded by the schema; anything else would let
+        # clients mint metric series at will.
+        valid = not REQUEST_ERROR_CODES.intersection(codes)
+        root_field = _root_field(operation) if valid else "invalid"
+        GRAPHQL_REQUESTS.labels(operation_type, root_field, codes[0] if codes else "OK").inc()
+        GRAPHQL_DURATION.labels(operation_type, root_field).observe(duration)
+        auth_info = context.context.get(AUTH_INFO_CONTEXT_KEY) if isinstance(context.context, dict) else None
+        logger.info(
+            "graphql_request",
+            operation_type=operation_type,
+            operation_name=(context.operation_name or "")[:MAX_LOGGED_NAME_LENGTH] or None,
+            root_field=root_field,
+            duration_ms=round(duration * 1000, 2),
+            error_codes=codes,
+            flow_user_id=str(auth_info.flow_user_id) if isinstance(auth_info, AuthInfo) else None,
+        )
+
+
+def _operation(document: object, name: str | None) -> OperationDefinitionNode | None:
+    definitions = getattr(document, "definitions", ())
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        return next((o for o in operations if o.name and o.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _root_field(operation: OperationDefinitionNode | None) -> str:
+    """The operation's first root field (its name, not its alias)."""
+    if operation is None:
+        return "unknown"
+    first = next((s for s in operation.selection_set.selections if isinstance(s, FieldNode)), None)
+    return first.name.value if first is not None else "unknown"
+
+
+def _code(error: GraphQLError) -> str:
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    # Strawberry reports parse and validation failures without a code.
+    return "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"

@@ -1,0 +1,50 @@
+"""With WEB_CONCURRENCY=2, whichever worker answers a scrape reports the sum of both."""
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import RunningUpstream
+from tests.e2e.process import api_process
+from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.metrics import scrape
+
+CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
+MUTATIONS = 30
+
+
+async def test_two_workers_report_every_mutation(
+    idp: RunningIdentityProvider, upstream: RunningUpstream, tmp_path: Path
+) -> None:
+    env = {
+        "WEB_CONCURRENCY": "2",
+        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
+        "WORKOS_JWKS_URL": idp.jwks_url,
+        "WORKOS_ISSUER": idp.url,
+        "FLOW_CONNECT_API_URL": upstream.url,
+    }
+    with api_process(env, cwd=tmp_path) as (url, _):
+        headers = {"Authorization": f"Bearer {idp.token()}"}
+
+        async def mutate() -> None:
+            # A connection per call, so the kernel spreads them over both workers.
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                response = await client.post("/graphql", json={"query": CREATE}, headers=headers)
+                assert response.json() == {"data": {"createConnection": True}}
+
+        await asyncio.gather(*(mutate() for _ in range(MUTATIONS)))
+        totals = []
+        for _ in range(4):
+            async with httpx.AsyncClient(base_url=url) as client:
+                samples = await scrape(client)
+            totals.append(
+                sum(
+                    value
+                    for (name, labels), value in samples.items()
+                    if name == "flow_api_graphql_requests_total" and ("operation_type", "mutation") in labels
+                )
+            )
+
+    assert totals == [MUTATIONS] * 4
+    assert len(upstream.fake.requests) == MUTATIONS
