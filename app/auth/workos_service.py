@@ -1,4 +1,9 @@
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
 import jwt
+from cachetools import TLRUCache
 
 from app.auth.auth_info import AuthInfo, auth_info_from_claims
 from app.auth.jwks import JwksKeyStore
@@ -9,17 +14,40 @@ ALGORITHM = "RS256"
 CLOCK_SKEW_LEEWAY_SECONDS = 30
 # Real WorkOS access tokens are ~1 KiB; anything far larger is not worth parsing.
 MAX_TOKEN_LENGTH = 8192
+# Verified tokens are remembered until their `exp`: a caller's next requests skip the RSA check.
+VERIFIED_TOKENS_CACHED = 4096
+
+
+class _Verified(NamedTuple):
+    auth_info: AuthInfo
+    expires_at: float
+
+
+def _until_expiry(_token: str, verified: _Verified, _now: float) -> float:
+    return verified.expires_at
 
 
 class WorkOSService:
     """Turns an `Authorization` header into a verified `AuthInfo`, or raises `UnauthorizedError`."""
 
-    def __init__(self, *, settings: WorkOSSettings, key_store: JwksKeyStore) -> None:
+    def __init__(
+        self, *, settings: WorkOSSettings, key_store: JwksKeyStore, clock: Callable[[], float] = time.time
+    ) -> None:
         self._issuers = settings.workos_issuer
         self._key_store = key_store
+        self._verified: TLRUCache[str, _Verified] = TLRUCache(
+            maxsize=VERIFIED_TOKENS_CACHED, ttu=_until_expiry, timer=clock
+        )
 
     async def authenticate(self, authorization: str | None) -> AuthInfo:
         token = bearer_token(authorization)
+        if (verified := self._verified.get(token)) is not None:
+            return verified.auth_info
+        auth_info, expires_at = await self._verify(token)
+        self._verified[token] = _Verified(auth_info, expires_at)
+        return auth_info
+
+    async def _verify(self, token: str) -> tuple[AuthInfo, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -48,7 +76,7 @@ class WorkOSService:
             raise UnauthorizedError("Token issuer is not trusted.") from None
         except jwt.PyJWTError:
             raise UnauthorizedError("Token signature or claims are invalid.") from None
-        return auth_info_from_claims(token, claims)
+        return auth_info_from_claims(token, claims), float(claims["exp"])
 
 
 def bearer_token(authorization: str | None) -> str:

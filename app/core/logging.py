@@ -30,7 +30,8 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
         final.append(structlog.processors.dict_tracebacks)
     final.append(renderer)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Level first: a line below LOG_LEVEL then costs nothing else.
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -8,9 +8,11 @@ import json
 import time
 import uuid
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from app.auth import JwksKeyStore, WorkOSService
 from app.core.config import WorkOSSettings
 from devstack.identity import mint_token
 from devstack.keys import SigningKey
@@ -225,3 +227,23 @@ async def test_unreachable_jwks_without_cached_keys_is_service_unavailable(
     assert response.error_messages == [
         "Cannot verify tokens right now: the identity provider's signing keys are unavailable."
     ]
+
+
+async def test_verified_tokens_are_remembered_until_they_expire(
+    idp: RunningIdentityProvider, workos_settings: WorkOSSettings
+) -> None:
+    now = [time.time()]
+    token = idp.token(ttl_seconds=600)
+    exp = now[0] + 600
+    async with httpx.AsyncClient() as http:
+        key_store = JwksKeyStore(http=http, url=idp.jwks_url, min_refresh_interval=0, max_age=3600)
+        service = WorkOSService(settings=workos_settings, key_store=key_store, clock=lambda: now[0])
+
+        first = await service.authenticate(f"Bearer {token}")
+        again = await service.authenticate(f"Bearer {token}")
+        now[0] = exp + 1
+        after_expiry = await service.authenticate(f"Bearer {token}")  # real time: still valid
+
+    assert again is first, "served from the cache"
+    assert after_expiry is not first, "past `exp` the cache forgets it and verifies again"
+    assert after_expiry == first

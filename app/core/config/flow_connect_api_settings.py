@@ -18,9 +18,8 @@ class FlowConnectApiSettings(BaseSettings):
     # Seconds: the whole call, and the TCP/TLS connect within it.
     flow_connect_api_timeout: Annotated[float, Field(gt=0, le=300)] = 10.0
     flow_connect_api_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
+    # Open connections to Flow Connect per worker; idle ones are kept for reuse.
     flow_connect_api_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 100
-    # As many idle connections as busy ones: a smaller number churns TCP connections under load.
-    flow_connect_api_max_keepalive_connections: Annotated[int, Field(ge=0, le=10_000)] = 100
 
     @field_validator("flow_connect_api_url")
     @classmethod

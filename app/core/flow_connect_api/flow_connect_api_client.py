@@ -22,7 +22,7 @@ _RETRY_WAIT_INITIAL = 0.05
 _RETRY_WAIT_MAX = 0.5
 _RETRY_WAIT_JITTER = 0.1
 # Dropped from the rebuilt response: its body is already decoded and may be cut.
-_BODY_FRAMING_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+_BODY_FRAMING_HEADERS = (b"content-encoding", b"content-length", b"transfer-encoding")
 
 
 class FlowConnectApiClient:
@@ -72,12 +72,12 @@ class FlowConnectApiClient:
         return headers
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        response = await self._http.send(request, stream=True)
+        response = await self._http.send_once(request)
         try:
             content = await _read_capped(response)
         finally:
             await response.aclose()
-        headers = [(name, value) for name, value in response.headers.multi_items() if name not in _BODY_FRAMING_HEADERS]
+        headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _BODY_FRAMING_HEADERS]
         return httpx.Response(response.status_code, headers=headers, content=content, request=request)
 
 

@@ -26,6 +26,11 @@ async def create_jwks_key_store(settings: WorkOSSettings) -> AsyncIterator[JwksK
         )
 
 
+def create_workos_service(settings: WorkOSSettings, key_store: JwksKeyStore) -> WorkOSService:
+    # Not `Singleton(WorkOSService)`: aioinject would try to inject its `clock` test seam.
+    return WorkOSService(settings=settings, key_store=key_store)
+
+
 AUTH_INFO_CONTEXT_KEY = "auth_info"
 
 
@@ -43,7 +48,7 @@ async def authenticate_request(info: strawberry.Info, workos: WorkOSService) -> 
 
 providers: list[Provider[Any]] = [
     Singleton(create_jwks_key_store),
-    Singleton(WorkOSService),
+    Singleton(create_workos_service),
     FromContext(strawberry.Info, scope=Scope.request),
     Scoped(authenticate_request),
 ]

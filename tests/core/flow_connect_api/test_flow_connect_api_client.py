@@ -8,6 +8,7 @@ import pytest
 
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectHttpClient
+from app.core.flow_connect_api.aiohttp_transport import AiohttpTransport
 from app.errors import RemoteApiError
 from tests.conftest import RunningUpstream
 from tests.e2e.process import free_port
@@ -63,7 +64,7 @@ class _RecordingTransport(httpx.AsyncBaseTransport):
     def __init__(self) -> None:
         self.attempts: list[httpx.Request] = []
         self.attempted = asyncio.Event()
-        self._real = httpx.AsyncHTTPTransport()
+        self._real = AiohttpTransport(limits=httpx.Limits())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.attempts.append(request)
@@ -82,7 +83,7 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
     async def up_after_first_attempt(exchange: Exchange) -> None:
         await exchange.respond(201, b"{}")
 
-    async with FlowConnectHttpClient(base_url=settings.base_url, transport=transport) as http:
+    async with FlowConnectHttpClient(base_url=settings.base_url, transport=transport, timeout=httpx.Timeout(5)) as http:
         client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
         call = asyncio.create_task(client.post("/connections/requests", {}))
         await transport.attempted.wait()  # refused: nothing listens yet
@@ -93,3 +94,13 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
     assert len(transport.attempts) >= 2
     assert len({attempt.headers["idempotency-key"] for attempt in transport.attempts}) == 1
     assert upstream.posts_read == 1
+
+
+async def test_cookies_set_for_one_caller_never_reach_the_next(upstream: RunningUpstream) -> None:
+    upstream.fake.respond(201, b"{}", {"set-cookie": "session=of-the-first-caller; Path=/"})
+
+    async with flow_connect_api_client(upstream.url) as client:
+        await client.post("/connections/requests", {})
+        await client.post("/connections/requests", {})
+
+    assert [request.headers.get("cookie") for request in upstream.fake.requests] == [None, None]
