@@ -97,7 +97,7 @@ async def test_upstream_fault_gives_a_typed_answer_within_the_timeout(
     assert upstream.posts_read == 1
 
 
-async def test_400_message_is_passed_on_and_a_huge_one_is_cut(
+async def test_a_huge_400_body_is_cut_and_gets_the_generic_message(
     start_api: ApiFactory, idp: RunningIdentityProvider
 ) -> None:
     async with raw_upstream(_respond(400, HUGE)) as (_, url):
