@@ -93,6 +93,8 @@ async def test_upstream_fault_gives_a_typed_answer_within_the_timeout(
         assert response.body == {"data": expected_data}
     else:
         assert response.error_extensions == [expected_error]
+    if case == "reset_mid_response":
+        assert response.error_messages == ["The Flow Connect API dropped the connection before answering."]
     assert elapsed < TIMEOUT + SLACK
     assert upstream.posts_read == 1
 

@@ -58,8 +58,10 @@ class FlowConnectApiClient:
                         return response
         except (TimeoutError, httpx.TimeoutException):
             raise RemoteApiError("The Flow Connect API did not answer in time.") from None
-        except httpx.RequestError:
+        except httpx.ConnectError:
             raise RemoteApiError("The Flow Connect API is unreachable.") from None
+        except httpx.RequestError:
+            raise RemoteApiError("The Flow Connect API dropped the connection before answering.") from None
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     def _headers(self) -> dict[str, str]:
