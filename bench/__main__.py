@@ -20,10 +20,10 @@ from pathlib import Path
 from bench import rows as r
 from bench import wrk
 from bench.report import Measurement, Soak, checks, print_report, print_soak, write_json
-from bench.servers import Server, ensure_tools, free_port, start, wait_ready
+from bench.servers import Server, ensure_tools, start, wait_ready
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
-from devstack.serving import running_server
+from devstack.serving import free_port, running_server
 
 SOAK_FIRST, SOAK_MORE = 10_000, 100_000
 # wrk's main thread sleeps out the whole -d even after the script stops its worker thread,

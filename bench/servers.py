@@ -5,7 +5,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -39,13 +38,6 @@ def ensure_tools() -> dict[str, str]:
     if len(found) != len(TOOLS):
         raise RuntimeError(f"still missing after install: {sorted(set(TOOLS) - set(found))}")
     return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 
-from bench.servers import Server, free_port, start, wait_ready
+from bench.servers import Server, start, wait_ready
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
-from devstack.serving import running_server
+from devstack.serving import free_port, running_server
 
 CLIENT_ID = "client_stress"
 CREATE = '{"query":"mutation { createConnection(targetOrgId: \\"9133da7c-3b98-4673-91dc-0dc58cc8740c\\") }"}'

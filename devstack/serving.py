@@ -7,6 +7,14 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for servers started in another process)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 @contextlib.asynccontextmanager
 async def running_server(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
     """Serve `app` on a loopback socket inside the current event loop; yields its base URL.

@@ -19,9 +19,9 @@ from devstack.keys import SigningKey
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
 VIEWER = "{ viewer { flowUserId organizationId } }"
-CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,7 @@ async def test_invalid_token_is_unauthorized_never_forwarded_and_never_logged(
     token = _hostile_tokens(idp, other_key)[case]
     caplog.set_level("DEBUG")
 
-    response = await api.execute(CREATE, token=token)
+    response = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=token)
 
     assert response.error_codes == ["UNAUTHORIZED"]
     assert response.data is None
@@ -154,7 +154,7 @@ async def test_invalid_token_is_unauthorized_never_forwarded_and_never_logged(
 async def test_missing_or_non_bearer_header_is_unauthorized(
     api: GraphQLClient, upstream: RunningUpstream, authorization: str | None, message: str
 ) -> None:
-    response = await api.execute(CREATE, authorization=authorization)
+    response = await api.execute(CREATE_CONNECTION_TO_GLOBEX, authorization=authorization)
 
     assert response.error_codes == ["UNAUTHORIZED"]
     assert response.error_messages == [message]

@@ -3,8 +3,8 @@
 import pytest
 
 from app.core.config import FlowConnectApiSettings, WorkOSSettings
+from devstack.serving import free_port
 from tests.conftest import ApiFactory
-from tests.e2e.process import free_port
 from tests.fixtures.identity import TEST_CLIENT_ID
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 

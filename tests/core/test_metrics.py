@@ -3,9 +3,9 @@
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.metrics import delta, scrape
+from tests.fixtures.operations import GLOBEX
 
 CREATE = "mutation Create($target: ID!) { createConnection(targetOrgId: $target) }"
-GLOBEX = "9133da7c-3b98-4673-91dc-0dc58cc8740c"
 
 
 async def test_counters_move_by_exactly_the_traffic(

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from devstack import seed
-from tests.e2e.process import REPO_ROOT, free_port
+from devstack.serving import free_port
+from tests.e2e.process import REPO_ROOT
 
 
 async def _read_until(stream: asyncio.StreamReader, marker: str) -> str:

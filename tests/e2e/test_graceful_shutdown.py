@@ -9,9 +9,9 @@ import pytest
 
 from tests.e2e.process import api_process
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 
-CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 IN_FLIGHT = 5
 
 
@@ -34,7 +34,9 @@ async def test_sigterm_lets_in_flight_mutations_finish(idp: RunningIdentityProvi
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 headers = {"Authorization": f"Bearer {idp.token()}"}
                 in_flight = [
-                    asyncio.create_task(client.post("/graphql", json={"query": CREATE}, headers=headers))
+                    asyncio.create_task(
+                        client.post("/graphql", json={"query": CREATE_CONNECTION_TO_GLOBEX}, headers=headers)
+                    )
                     for _ in range(IN_FLIGHT)
                 ]
                 for _ in range(IN_FLIGHT):

@@ -9,8 +9,8 @@ from tests.conftest import RunningUpstream
 from tests.e2e.process import api_process
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.metrics import scrape
+from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
-CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 MUTATIONS = 30
 
 
@@ -30,7 +30,7 @@ async def test_two_workers_report_every_mutation(
         async def mutate() -> None:
             # A connection per call, so the kernel spreads them over both workers.
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-                response = await client.post("/graphql", json={"query": CREATE}, headers=headers)
+                response = await client.post("/graphql", json={"query": CREATE_CONNECTION_TO_GLOBEX}, headers=headers)
                 assert response.json() == {"data": {"createConnection": True}}
 
         await asyncio.gather(*(mutate() for _ in range(MUTATIONS)))

@@ -8,8 +8,8 @@ from graphql import get_introspection_query
 from app.core.config import GraphQLSettings
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.identity import RunningIdentityProvider
+from tests.fixtures.operations import GLOBEX
 
-GLOBEX = "9133da7c-3b98-4673-91dc-0dc58cc8740c"
 # What GraphiQL sends on load; the defaults must let it through in development.
 GRAPHIQL_INTROSPECTION = get_introspection_query(descriptions=True, directive_is_repeatable=True)
 

@@ -7,12 +7,10 @@ import pytest
 from app.core.config import WorkOSSettings
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
-from devstack.serving import running_server
+from devstack.serving import free_port, running_server
 from tests.conftest import ApiFactory, RunningUpstream
-from tests.e2e.process import free_port
 from tests.fixtures.identity import TEST_CLIENT_ID
-
-CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
+from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
 
 async def test_cached_key_keeps_working_while_jwks_is_down(
@@ -31,11 +29,15 @@ async def test_cached_key_keeps_working_while_jwks_is_down(
     token = mint_token(signing_key, issuer=issuer, sub="user_1")
     idp = IdentityProvider(client_id=TEST_CLIENT_ID, keys=[signing_key])
     async with running_server(idp.asgi_app(), port=port):
-        assert (await api.execute(CREATE, token=token)).body == {"data": {"createConnection": True}}
+        assert (await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=token)).body == {
+            "data": {"createConnection": True}
+        }
     await asyncio.sleep(0.1)
 
     # A token not seen before, so it is verified against the cached key, not remembered.
-    response = await api.execute(CREATE, token=mint_token(signing_key, issuer=issuer, sub="user_2"))
+    response = await api.execute(
+        CREATE_CONNECTION_TO_GLOBEX, token=mint_token(signing_key, issuer=issuer, sub="user_2")
+    )
 
     assert response.body == {"data": {"createConnection": True}}
     assert idp.jwks_requests == 1
@@ -50,7 +52,7 @@ async def test_no_usable_key_is_service_unavailable_and_nothing_is_sent(
     api = await start_api(workos=workos_settings.model_copy(update={"workos_jwks_url": down}))
     token = mint_token(signing_key, issuer=workos_settings.workos_issuer[0], sub="user_1")
 
-    response = await api.execute(CREATE, token=token)
+    response = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=token)
 
     assert response.error_codes == ["SERVICE_UNAVAILABLE"]
     assert "identity provider" in response.error_messages[0]

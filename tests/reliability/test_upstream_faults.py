@@ -8,12 +8,12 @@ import time
 import pytest
 
 from app.core.config import FlowConnectApiSettings
+from devstack.serving import free_port
 from tests.conftest import ApiFactory
-from tests.e2e.process import free_port
 from tests.fixtures.identity import RunningIdentityProvider
+from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 from tests.fixtures.raw_upstream import Behaviour, Exchange, raw_upstream
 
-CREATE = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 TIMEOUT = 1.0
 # Generous: the point is "bounded by the timeout", not a benchmark.
 SLACK = 1.5
@@ -86,7 +86,7 @@ async def test_upstream_fault_gives_a_typed_answer_within_the_timeout(
         api = await start_api(flow_connect=_settings(url))
         started = time.monotonic()
 
-        response = await api.execute(CREATE, token=idp.token())
+        response = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token())
 
         elapsed = time.monotonic() - started
     if expected_error is None:
@@ -104,7 +104,7 @@ async def test_a_huge_400_body_is_cut_and_gets_the_generic_message(
 ) -> None:
     async with raw_upstream(_respond(400, HUGE)) as (_, url):
         api = await start_api(flow_connect=_settings(url))
-        huge = await api.execute(CREATE, token=idp.token())
+        huge = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token())
 
     assert huge.error_messages == ["The Flow Connect API rejected the request (HTTP 400)."], (
         "a 10 MiB body is cut at 64 KiB, so it is no longer JSON: the generic message stands"
@@ -117,7 +117,7 @@ async def test_connection_refused_then_up_is_retried_once_it_listens(
     port = free_port()
     api = await start_api(flow_connect=_settings(f"http://127.0.0.1:{port}"))
 
-    request = asyncio.create_task(api.execute(CREATE, token=idp.token()))
+    request = asyncio.create_task(api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token()))
     await asyncio.sleep(0.03)  # the first attempt is refused: nothing listens yet
     async with raw_upstream(_respond(201, b"{}"), port=port) as (upstream, _):
         response = await request
@@ -132,7 +132,7 @@ async def test_connection_refused_for_good_is_remote_api_error_within_the_timeou
     api = await start_api(flow_connect=_settings(f"http://127.0.0.1:{free_port()}"))
     started = time.monotonic()
 
-    response = await api.execute(CREATE, token=idp.token())
+    response = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token())
 
     assert response.error_extensions == [{"code": "REMOTE_API_ERROR"}]
     assert response.error_messages == ["The Flow Connect API is unreachable."]
@@ -142,7 +142,7 @@ async def test_connection_refused_for_good_is_remote_api_error_within_the_timeou
 async def test_a_timeout_after_sending_is_never_retried(start_api: ApiFactory, idp: RunningIdentityProvider) -> None:
     async with raw_upstream(_hang) as (upstream, url):
         api = await start_api(flow_connect=_settings(url))
-        response = await api.execute(CREATE, token=idp.token())
+        response = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token())
 
     assert response.error_messages == ["The Flow Connect API did not answer in time."]
     assert upstream.posts_read == 1
@@ -159,6 +159,6 @@ async def test_each_mutation_sends_its_own_idempotency_key(start_api: ApiFactory
     async with raw_upstream(record_key) as (_, url):
         api = await start_api(flow_connect=_settings(url))
         for _ in range(3):
-            await api.execute(CREATE, token=idp.token())
+            await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token())
 
     assert len(set(keys)) == 3

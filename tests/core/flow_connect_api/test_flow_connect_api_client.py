@@ -10,8 +10,8 @@ from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectHttpClient
 from app.core.flow_connect_api.aiohttp_transport import AiohttpTransport
 from app.errors import RemoteApiError
+from devstack.serving import free_port
 from tests.conftest import RunningUpstream
-from tests.e2e.process import free_port
 from tests.fixtures.flow_connect import TEST_ACCESS_TOKEN, caller, flow_connect_api_client
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 

@@ -6,8 +6,8 @@ import pytest
 
 from app.errors import ConflictError, NotFoundError, RemoteApiError, UnauthorizedError
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
+from devstack.serving import free_port
 from tests.conftest import RunningUpstream
-from tests.e2e.process import free_port
 from tests.fixtures.flow_connect import flow_connect_api_client
 
 TARGET = uuid.UUID("9133da7c-3b98-4673-91dc-0dc58cc8740c")

@@ -11,14 +11,13 @@ import pytest
 from app.core.config import FlowConnectApiSettings
 from devstack import seed
 from devstack.flow_connect import ConnectionStore, TokenVerifier, create_flow_connect_app
-from devstack.serving import running_server
+from devstack.serving import free_port, running_server
 from tests.conftest import ApiFactory, RunningUpstream
-from tests.e2e.process import free_port
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import RunningIdentityProvider
+from tests.fixtures.operations import GLOBEX
 from tests.fixtures.upstream import FakeFlowConnect
 
-GLOBEX = "9133da7c-3b98-4673-91dc-0dc58cc8740c"
 CREATE = "mutation Create($target: ID!) { createConnection(targetOrgId: $target) }"
 
 
