@@ -1,17 +1,17 @@
 """One log line, two metrics and a client span per attempt to call Flow Connect.
 
-Hand-written rather than opentelemetry-instrumentation-httpx: that library hooks httpx's
-transports, and the span must stay the same whichever transport the shared client uses.
+Hand-written rather than opentelemetry-instrumentation-aiohttp-client: the span and metrics
+belong to the call as the plan's client sees it, whichever HTTP library carries it.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import httpx
 import structlog
 from opentelemetry import propagate, trace
+from yarl import URL
 
 from app.core.metrics import FLOW_CONNECT_CALLS, FLOW_CONNECT_DURATION, status_class
 
@@ -26,22 +26,22 @@ class Attempt:
 
 
 @contextmanager
-def observed_attempt(request: httpx.Request, number: int) -> Iterator[Attempt]:
+def observed_attempt(method: str, url: URL, headers: MutableMapping[str, str], number: int) -> Iterator[Attempt]:
     """Wraps one attempt; the caller sets `status` once a response arrived."""
     attempt = Attempt(number=number)
-    path = request.url.path
+    path = url.path
     started = time.perf_counter()
-    with _tracer.start_as_current_span(
-        f"{request.method} {path}",
-        kind=trace.SpanKind.CLIENT,
-        attributes={
-            "http.request.method": request.method,
-            "url.full": str(request.url),
-            "server.address": request.url.host,
-            "http.request.resend_count": number - 1,
-        },
-    ) as span:
-        propagate.inject(request.headers)  # W3C traceparent, so Flow Connect joins the trace
+    with _tracer.start_as_current_span(f"{method} {path}", kind=trace.SpanKind.CLIENT) as span:
+        if span.is_recording():  # attributes cost their formatting; only a recorded span needs them
+            span.set_attributes(
+                {
+                    "http.request.method": method,
+                    "url.full": str(url),
+                    "server.address": url.host or "",
+                    "http.request.resend_count": number - 1,
+                }
+            )
+        propagate.inject(headers)  # W3C traceparent, so Flow Connect joins the trace
         error: str | None = None
         try:
             yield attempt
@@ -57,7 +57,7 @@ def observed_attempt(request: httpx.Request, number: int) -> Iterator[Attempt]:
                 span.set_attribute("http.response.status_code", attempt.status)
             logger.info(
                 "flow_connect_call",
-                method=request.method,
+                method=method,
                 path=path,
                 status=attempt.status,
                 error=error,

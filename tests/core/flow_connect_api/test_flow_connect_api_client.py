@@ -3,12 +3,12 @@
 import asyncio
 import json
 
+import aiohttp
 import httpx
 import pytest
 
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectHttpClient
-from app.core.flow_connect_api.aiohttp_transport import AiohttpTransport
 from app.errors import RemoteApiError
 from devstack.serving import free_port
 from tests.conftest import RunningUpstream
@@ -58,41 +58,43 @@ async def test_post_raises_remote_api_error_on_network_failure() -> None:
     assert raised.value.message == "The Flow Connect API is unreachable."
 
 
-class _RecordingTransport(httpx.AsyncBaseTransport):
-    """The real transport, noting each attempt: a refused connect leaves no trace upstream."""
+def _recording_attempts() -> tuple[aiohttp.TraceConfig, list[dict[str, str]], asyncio.Event]:
+    """aiohttp's own hook, called as each attempt starts: a refused connect leaves no trace upstream."""
+    attempts: list[dict[str, str]] = []
+    attempted = asyncio.Event()
 
-    def __init__(self) -> None:
-        self.attempts: list[httpx.Request] = []
-        self.attempted = asyncio.Event()
-        self._real = AiohttpTransport(limits=httpx.Limits())
+    async def on_request_start(
+        _session: aiohttp.ClientSession, _context: object, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        attempts.append(dict(params.headers))
+        attempted.set()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.attempts.append(request)
-        self.attempted.set()
-        return await self._real.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._real.aclose()
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    return trace, attempts, attempted
 
 
 async def test_connect_retries_resend_the_same_idempotency_key() -> None:
     port = free_port()
-    transport = _RecordingTransport()
+    trace, attempts, attempted = _recording_attempts()
     settings = FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{port}")
 
     async def up_after_first_attempt(exchange: Exchange) -> None:
         await exchange.respond(201, b"{}")
 
-    async with FlowConnectHttpClient(base_url=settings.base_url, transport=transport, timeout=httpx.Timeout(5)) as http:
+    http = FlowConnectHttpClient(base_url=settings.base_url, timeout=httpx.Timeout(5), trace_configs=[trace])
+    try:
         client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
         call = asyncio.create_task(client.post("/connections/requests", {}))
-        await transport.attempted.wait()  # refused: nothing listens yet
+        await attempted.wait()  # refused: nothing listens yet
         async with raw_upstream(up_after_first_attempt, port=port) as (upstream, _):
             response = await call
+    finally:
+        await http.aclose()
 
     assert response.status_code == 201
-    assert len(transport.attempts) >= 2
-    assert len({attempt.headers["idempotency-key"] for attempt in transport.attempts}) == 1
+    assert len(attempts) >= 2
+    assert len({attempt["Idempotency-Key"] for attempt in attempts}) == 1
     assert upstream.posts_read == 1
 
 
