@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import AppSettings, GraphQLSettings, LoggingSettings, load_settings, pick
+from app.core.gc_tuning import tune_for_serving
 from app.core.health import healthz, readyz_endpoint
 from app.core.logging import configure_logging
 from app.core.metrics import metrics_endpoint
@@ -25,8 +26,13 @@ def create_app(
     settings: Sequence[BaseSettings] | None = None,
     *,
     overrides: Sequence[aioinject.Provider[Any]] = (),
+    tune_gc: bool = False,
 ) -> Starlette:
-    """Build the ASGI app; `settings` defaults to loading every class in `settings_classes`."""
+    """Build the ASGI app; `settings` defaults to loading every class in `settings_classes`.
+
+    `tune_gc` sets the process-wide garbage collector for serving once started (`app.core.gc_tuning`):
+    for a process that only serves this app, not for a test run that builds many.
+    """
     loaded = list(settings) if settings is not None else load_settings(settings_classes)
     development = pick(loaded, AppSettings).is_development
     graphql_settings = pick(loaded, GraphQLSettings)
@@ -43,6 +49,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with container:
+            if tune_gc:
+                tune_for_serving()
             yield
         if tracer_provider is not None:
             tracer_provider.force_flush()
@@ -64,7 +72,7 @@ def create_app(
 
 @cache
 def _app_from_environment() -> Starlette:
-    return create_app()
+    return create_app(tune_gc=True)
 
 
 def __getattr__(name: str) -> Starlette:

@@ -44,7 +44,7 @@ class NaiveFlowConnectApiClient(FlowConnectApiClient):
 
 @cache
 def _app_from_environment() -> Starlette:
-    return create_app(overrides=[Scoped(NaiveFlowConnectApiClient, interface=FlowConnectApiClient)])
+    return create_app(overrides=[Scoped(NaiveFlowConnectApiClient, interface=FlowConnectApiClient)], tune_gc=True)
 
 
 def __getattr__(name: str) -> Starlette:

@@ -7,12 +7,14 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from app.graphql.schemas.error_masking import mask_unexpected
+
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _REQUEST_ERROR_STATE = "graphql_request_error"
 
 
 class FlowGraphQLView(GraphQL[Any, None]):
-    """Strawberry's ASGI view, plus GraphQL-over-HTTP content negotiation.
+    """Strawberry's ASGI view, plus unexpected errors masked and GraphQL-over-HTTP content negotiation.
 
     A client that accepts `application/graphql-response+json` gets that media type,
     and 400 for a request error (parse or validation: nothing was executed), as the
@@ -20,6 +22,8 @@ class FlowGraphQLView(GraphQL[Any, None]):
     """
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = mask_unexpected(result.errors)
         processed = await super().process_result(request, result)
         request_error = result.data is None and all(error.path is None for error in result.errors or ())
         if not (request_error and _accepts_graphql_response_json(request.headers)):

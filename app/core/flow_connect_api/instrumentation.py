@@ -31,36 +31,42 @@ def observed_attempt(method: str, url: URL, headers: MutableMapping[str, str], n
     attempt = Attempt(number=number)
     path = url.path
     started = time.perf_counter()
-    with _tracer.start_as_current_span(f"{method} {path}", kind=trace.SpanKind.CLIENT) as span:
-        if span.is_recording():  # attributes cost their formatting; only a recorded span needs them
-            span.set_attributes(
-                {
-                    "http.request.method": method,
-                    "url.full": str(url),
-                    "server.address": url.host or "",
-                    "http.request.resend_count": number - 1,
-                }
-            )
-        propagate.inject(headers)  # W3C traceparent, so Flow Connect joins the trace
-        error: str | None = None
-        try:
-            yield attempt
-        except Exception as exc:
-            error = type(exc).__name__
-            raise
-        finally:
-            duration = time.perf_counter() - started
-            outcome = status_class(attempt.status)
-            FLOW_CONNECT_CALLS.labels(outcome).inc()
-            FLOW_CONNECT_DURATION.labels(outcome).observe(duration)
-            if attempt.status is not None:
-                span.set_attribute("http.response.status_code", attempt.status)
-            logger.info(
-                "flow_connect_call",
-                method=method,
-                path=path,
-                status=attempt.status,
-                error=error,
-                duration_ms=round(duration * 1000, 2),
-                attempt=number,
-            )
+    # Started, not made current: nothing runs under it but the HTTP exchange, and attaching
+    # and detaching a context per call cost more than the span itself when tracing is off.
+    span = _tracer.start_span(f"{method} {path}", kind=trace.SpanKind.CLIENT)
+    if span.is_recording():  # attributes cost their formatting; only a recorded span needs them
+        span.set_attributes(
+            {
+                "http.request.method": method,
+                "url.full": str(url),
+                "server.address": url.host or "",
+                "http.request.resend_count": number - 1,
+            }
+        )
+    # W3C traceparent, so Flow Connect joins the trace under this span.
+    propagate.inject(headers, context=trace.set_span_in_context(span))
+    error: str | None = None
+    try:
+        yield attempt
+    except Exception as exc:
+        error = type(exc).__name__
+        span.record_exception(exc)
+        span.set_status(trace.StatusCode.ERROR, error)
+        raise
+    finally:
+        duration = time.perf_counter() - started
+        outcome = status_class(attempt.status)
+        FLOW_CONNECT_CALLS.labels(outcome).inc()
+        FLOW_CONNECT_DURATION.labels(outcome).observe(duration)
+        if attempt.status is not None:
+            span.set_attribute("http.response.status_code", attempt.status)
+        span.end()
+        logger.info(
+            "flow_connect_call",
+            method=method,
+            path=path,
+            status=attempt.status,
+            error=error,
+            duration_ms=round(duration * 1000, 2),
+            attempt=number,
+        )

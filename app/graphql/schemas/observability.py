@@ -10,6 +10,7 @@ from strawberry.extensions import SchemaExtension
 from app.auth import AuthInfo
 from app.core.metrics import GRAPHQL_DURATION, GRAPHQL_REQUESTS
 from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
+from app.graphql.schemas.error_masking import INTERNAL_SERVER_ERROR, is_unexpected
 
 logger = structlog.get_logger(__name__)
 
@@ -18,7 +19,7 @@ REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAI
 
 
 class RequestObservability(SchemaExtension):
-    """Listed first, so it sees the result after error masking, as the client does."""
+    """Listed first, so its duration spans every other extension's work."""
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -63,6 +64,8 @@ def _root_field(operation: OperationDefinitionNode | None) -> str:
 
 
 def _code(error: GraphQLError) -> str:
+    if is_unexpected(error):  # masked with this code on its way out (`FlowGraphQLView`)
+        return INTERNAL_SERVER_ERROR
     code = (error.extensions or {}).get("code")
     if isinstance(code, str):
         return code

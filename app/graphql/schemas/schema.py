@@ -5,20 +5,14 @@ import strawberry
 import structlog
 from aioinject.ext.strawberry import AioInjectExtension
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.types import ExecutionContext
 
 from app.core.config import GraphQLSettings
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
-from app.graphql.schemas.error_masking import MaskUnexpectedErrors, is_unexpected
+from app.graphql.schemas.documents import LimitedDocumentCache
+from app.graphql.schemas.error_masking import is_unexpected
 from app.graphql.schemas.observability import RequestObservability
 from app.graphql.viewer.viewer_queries import ViewerQueries
 
@@ -56,13 +50,9 @@ def create_schema(
     extensions: list[Any] = [
         RequestObservability,
         lambda: AioInjectExtension(container),
-        MaskUnexpectedErrors,
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(rules),
         # Clients send the same few documents over and over: each is parsed and validated once
         # (bounded LRUs keyed by the text, then by document and rules) - half our CPU otherwise.
-        ParserCache,
-        ValidationCache,
+        lambda: LimitedDocumentCache(max_tokens=settings.graphql_max_tokens, rules=rules),
     ]
     if tracing:
         # A span per operation (and its phases); only when spans are recorded, as it costs per resolver.
