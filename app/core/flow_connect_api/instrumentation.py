@@ -43,8 +43,9 @@ def observed_attempt(method: str, url: URL, headers: MutableMapping[str, str], n
                 "http.request.resend_count": number - 1,
             }
         )
-    # W3C traceparent, so Flow Connect joins the trace under this span.
-    propagate.inject(headers, context=trace.set_span_in_context(span))
+    if span.get_span_context().is_valid:  # no trace (tracing off): nothing to propagate
+        # W3C traceparent, so Flow Connect joins the trace under this span.
+        propagate.inject(headers, context=trace.set_span_in_context(span))
     error: str | None = None
     try:
         yield attempt
