@@ -34,12 +34,10 @@ _BODY_FRAMING_HEADERS = frozenset({b"content-encoding", b"content-length", b"tra
 def _as_httpx_errors() -> Iterator[None]:
     try:
         yield
-    except aiohttp.ConnectionTimeoutError as error:  # before ServerTimeoutError, its base
+    except aiohttp.ConnectionTimeoutError as error:
         raise httpx.ConnectTimeout(str(error)) from error
     except aiohttp.ClientConnectorError as error:  # refused, unreachable, DNS, TLS handshake
         raise httpx.ConnectError(str(error)) from error
-    except aiohttp.ServerTimeoutError as error:
-        raise httpx.ReadTimeout(str(error)) from error
     except aiohttp.ServerDisconnectedError as error:
         raise httpx.RemoteProtocolError(str(error)) from error
     except aiohttp.ClientError as error:  # resets, payload errors: the request may have been read
@@ -53,13 +51,15 @@ class FlowConnectHttpClient:
         self,
         *,
         base_url: str,
-        timeout: httpx.Timeout,
+        connect_timeout: float,
         max_connections: int = 100,
         ssl_context: ssl.SSLContext | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout.connect, sock_read=timeout.read)
+        # Only connecting has a timeout here: the caller's deadline bounds the whole call, so a
+        # read timer re-armed on every chunk would only repeat it.
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout)
         self._ssl_context = ssl_context or httpx.create_ssl_context()
         self._trace_configs = list(trace_configs)
         self._max_connections = max_connections
@@ -127,7 +127,7 @@ async def create_flow_connect_http_client(settings: FlowConnectApiSettings) -> A
     """Lives as long as the DI container: opened at start-up, closed at shutdown."""
     client = FlowConnectHttpClient(
         base_url=settings.base_url,
-        timeout=httpx.Timeout(settings.flow_connect_api_timeout, connect=settings.flow_connect_api_connect_timeout),
+        connect_timeout=settings.flow_connect_api_connect_timeout,
         max_connections=settings.flow_connect_api_max_connections,
     )
     try:

@@ -4,6 +4,7 @@ Hand-written rather than opentelemetry-instrumentation-aiohttp-client: the span 
 belong to the call as the plan's client sees it, whichever HTTP library carries it.
 """
 
+import logging
 import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
@@ -62,12 +63,13 @@ def observed_attempt(method: str, url: URL, headers: MutableMapping[str, str], n
         if attempt.status is not None:
             span.set_attribute("http.response.status_code", attempt.status)
         span.end()
-        logger.info(
-            "flow_connect_call",
-            method=method,
-            path=path,
-            status=attempt.status,
-            error=error,
-            duration_ms=round(duration * 1000, 2),
-            attempt=number,
-        )
+        if logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
+            logger.info(
+                "flow_connect_call",
+                method=method,
+                path=path,
+                status=attempt.status,
+                error=error,
+                duration_ms=round(duration * 1000, 2),
+                attempt=number,
+            )

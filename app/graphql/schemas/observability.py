@@ -1,5 +1,6 @@
 """One canonical log line and the metrics for every GraphQL operation."""
 
+import logging
 import time
 from collections.abc import Iterator
 
@@ -35,6 +36,8 @@ class RequestObservability(SchemaExtension):
         root_field = _root_field(operation) if valid else "invalid"
         GRAPHQL_REQUESTS.labels(operation_type, root_field, codes[0] if codes else "OK").inc()
         GRAPHQL_DURATION.labels(operation_type, root_field).observe(duration)
+        if not logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
+            return
         auth_info = context.context.get(AUTH_INFO_CONTEXT_KEY) if isinstance(context.context, dict) else None
         logger.info(
             "graphql_request",

@@ -82,7 +82,7 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
     async def up_after_first_attempt(exchange: Exchange) -> None:
         await exchange.respond(201, b"{}")
 
-    http = FlowConnectHttpClient(base_url=settings.base_url, timeout=httpx.Timeout(5), trace_configs=[trace])
+    http = FlowConnectHttpClient(base_url=settings.base_url, connect_timeout=5, trace_configs=[trace])
     try:
         client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
         call = asyncio.create_task(client.post("/connections/requests", {}))
