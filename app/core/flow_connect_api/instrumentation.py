@@ -17,6 +17,8 @@ from yarl import URL
 from app.core.metrics import FLOW_CONNECT_CALLS, FLOW_CONNECT_DURATION, status_class
 
 logger = structlog.get_logger(__name__)
+# structlog renders through the standard library (`app.core.logging`), whose level decides.
+_stdlib_logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 
@@ -63,7 +65,7 @@ def observed_attempt(method: str, url: URL, headers: MutableMapping[str, str], n
         if attempt.status is not None:
             span.set_attribute("http.response.status_code", attempt.status)
         span.end()
-        if logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
+        if _stdlib_logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
             logger.info(
                 "flow_connect_call",
                 method=method,

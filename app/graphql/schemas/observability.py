@@ -14,6 +14,8 @@ from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
 from app.graphql.schemas.error_masking import INTERNAL_SERVER_ERROR, is_unexpected
 
 logger = structlog.get_logger(__name__)
+# structlog renders through the standard library (`app.core.logging`), whose level decides.
+_stdlib_logger = logging.getLogger(__name__)
 
 MAX_LOGGED_NAME_LENGTH = 100
 REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
@@ -36,7 +38,7 @@ class RequestObservability(SchemaExtension):
         root_field = _root_field(operation) if valid else "invalid"
         GRAPHQL_REQUESTS.labels(operation_type, root_field, codes[0] if codes else "OK").inc()
         GRAPHQL_DURATION.labels(operation_type, root_field).observe(duration)
-        if not logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
+        if not _stdlib_logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
             return
         auth_info = context.context.get(AUTH_INFO_CONTEXT_KEY) if isinstance(context.context, dict) else None
         logger.info(
