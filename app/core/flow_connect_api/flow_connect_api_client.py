@@ -92,7 +92,7 @@ class FlowConnectApiClient:
 
 
 def _relative(endpoint: str) -> str:
-    # Joined to the base URL as text: an absolute URL or `//host` would take the caller's token elsewhere.
+    # Only a path is joined to the base URL: anything else would make a URL we never meant to call.
     if not endpoint.startswith("/") or endpoint.startswith("//"):
         raise ValueError(f"endpoint must be a path under the Flow Connect base URL, got {endpoint!r}")
     return endpoint

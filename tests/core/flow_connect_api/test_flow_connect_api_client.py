@@ -9,6 +9,7 @@ import pytest
 
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectHttpClient
+from app.core.flow_connect_api.flow_connect_api_client import RETRY_ATTEMPTS
 from app.errors import RemoteApiError
 from devstack.serving import free_port
 from tests.conftest import RunningUpstream
@@ -96,6 +97,22 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
     assert len(attempts) >= 2
     assert len({attempt["Idempotency-Key"] for attempt in attempts}) == 1
     assert upstream.posts_read == 1
+
+
+async def test_a_connect_that_keeps_failing_is_attempted_exactly_retry_attempts_times() -> None:
+    trace, attempts, _ = _recording_attempts()
+    settings = FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{free_port()}")
+
+    http = FlowConnectHttpClient(base_url=settings.base_url, connect_timeout=5, trace_configs=[trace])
+    try:
+        client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
+        with pytest.raises(RemoteApiError, match="unreachable"):
+            await client.post("/connections/requests", {})
+    finally:
+        await http.aclose()
+
+    # The bare first attempt and stamina's retries together: no extra attempt, none missing.
+    assert len(attempts) == RETRY_ATTEMPTS
 
 
 async def test_cookies_set_for_one_caller_never_reach_the_next(upstream: RunningUpstream) -> None:
