@@ -6,6 +6,7 @@ answer a scrape with the sum.
 """
 
 import os
+from functools import cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,6 +48,13 @@ FLOW_CONNECT_DURATION = Histogram(
     ["status_class"],
     buckets=_BUCKETS,
 )
+# Per-request series looked up once each: `labels()` validates and takes a lock on every call,
+# and a child, once created, lives as long as its metric. Label values are bounded (see callers).
+graphql_requests = cache(GRAPHQL_REQUESTS.labels)
+graphql_duration = cache(GRAPHQL_DURATION.labels)
+flow_connect_calls = cache(FLOW_CONNECT_CALLS.labels)
+flow_connect_duration = cache(FLOW_CONNECT_DURATION.labels)
+
 JWKS_REFRESHES = Counter(
     "flow_api_jwks_refreshes_total",
     "Fetches of the WorkOS signing keys, by result.",

@@ -9,7 +9,7 @@ import stamina
 from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api.http_client import FlowConnectHttpClient
-from app.core.flow_connect_api.instrumentation import observed_attempt
+from app.core.flow_connect_api.instrumentation import ObservedAttempt
 from app.core.request_id import current_request_id
 from app.errors import RemoteApiError
 
@@ -75,9 +75,9 @@ class FlowConnectApiClient:
         raise AssertionError("unreachable: stamina either returns or raises")  # pragma: no cover
 
     async def _attempt(self, path: str, content: bytes, headers: dict[str, str], *, number: int) -> httpx.Response:
-        with observed_attempt("POST", self._http.url(path), headers, number) as observed:
+        with ObservedAttempt("POST", self._http.url(path), headers, number) as attempt:
             response = await self._http.post(path, content=content, headers=headers)
-            observed.status = response.status_code
+            attempt.status = response.status_code
             return response
 
     def _headers(self) -> dict[str, str]:

@@ -6,15 +6,15 @@ belong to the call as the plan's client sees it, whichever HTTP library carries 
 
 import logging
 import time
-from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import MutableMapping
+from types import TracebackType
+from typing import Self
 
 import structlog
 from opentelemetry import propagate, trace
 from yarl import URL
 
-from app.core.metrics import FLOW_CONNECT_CALLS, FLOW_CONNECT_DURATION, status_class
+from app.core.metrics import flow_connect_calls, flow_connect_duration, status_class
 
 logger = structlog.get_logger(__name__)
 # structlog renders through the standard library (`app.core.logging`), whose level decides.
@@ -22,56 +22,62 @@ _stdlib_logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 
-@dataclass
-class Attempt:
-    number: int
-    status: int | None = None
+class ObservedAttempt:
+    """Wraps one attempt (`with ObservedAttempt(...) as attempt:`); the caller sets
+    `attempt.status` once a response arrived. A class rather than a generator-based context
+    manager: it runs twice per mutation and the generator machinery cost more than its work."""
 
+    __slots__ = ("_headers", "_method", "_number", "_span", "_started", "_url", "status")
 
-@contextmanager
-def observed_attempt(method: str, url: URL, headers: MutableMapping[str, str], number: int) -> Iterator[Attempt]:
-    """Wraps one attempt; the caller sets `status` once a response arrived."""
-    attempt = Attempt(number=number)
-    path = url.path
-    started = time.perf_counter()
-    # Started, not made current: nothing runs under it but the HTTP exchange, and attaching
-    # and detaching a context per call cost more than the span itself when tracing is off.
-    span = _tracer.start_span(f"{method} {path}", kind=trace.SpanKind.CLIENT)
-    if span.is_recording():  # attributes cost their formatting; only a recorded span needs them
-        span.set_attributes(
-            {
-                "http.request.method": method,
-                "url.full": str(url),
-                "server.address": url.host or "",
-                "http.request.resend_count": number - 1,
-            }
-        )
-    if span.get_span_context().is_valid:  # no trace (tracing off): nothing to propagate
-        # W3C traceparent, so Flow Connect joins the trace under this span.
-        propagate.inject(headers, context=trace.set_span_in_context(span))
-    error: str | None = None
-    try:
-        yield attempt
-    except Exception as exc:
-        error = type(exc).__name__
-        span.record_exception(exc)
-        span.set_status(trace.StatusCode.ERROR, error)
-        raise
-    finally:
-        duration = time.perf_counter() - started
-        outcome = status_class(attempt.status)
-        FLOW_CONNECT_CALLS.labels(outcome).inc()
-        FLOW_CONNECT_DURATION.labels(outcome).observe(duration)
-        if attempt.status is not None:
-            span.set_attribute("http.response.status_code", attempt.status)
+    def __init__(self, method: str, url: URL, headers: MutableMapping[str, str], number: int) -> None:
+        self._method = method
+        self._url = url
+        self._headers = headers
+        self._number = number
+        self._started = 0.0
+        self._span: trace.Span = trace.INVALID_SPAN
+        self.status: int | None = None
+
+    def __enter__(self) -> Self:
+        self._started = time.perf_counter()
+        # Started, not made current: nothing runs under it but the HTTP exchange, and attaching
+        # and detaching a context per call cost more than the span itself when tracing is off.
+        span = self._span = _tracer.start_span(f"{self._method} {self._url.path}", kind=trace.SpanKind.CLIENT)
+        if span.is_recording():  # attributes cost their formatting; only a recorded span needs them
+            span.set_attributes(
+                {
+                    "http.request.method": self._method,
+                    "url.full": str(self._url),
+                    "server.address": self._url.host or "",
+                    "http.request.resend_count": self._number - 1,
+                }
+            )
+        if span.get_span_context().is_valid:  # no trace (tracing off): nothing to propagate
+            # W3C traceparent, so Flow Connect joins the trace under this span.
+            propagate.inject(self._headers, context=trace.set_span_in_context(span))
+        return self
+
+    def __exit__(
+        self, _type: type[BaseException] | None, error: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        duration = time.perf_counter() - self._started
+        span = self._span
+        if isinstance(error, Exception):
+            span.record_exception(error)
+            span.set_status(trace.StatusCode.ERROR, type(error).__name__)
+        outcome = status_class(self.status)
+        flow_connect_calls(outcome).inc()
+        flow_connect_duration(outcome).observe(duration)
+        if self.status is not None:
+            span.set_attribute("http.response.status_code", self.status)
         span.end()
         if _stdlib_logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
             logger.info(
                 "flow_connect_call",
-                method=method,
-                path=path,
-                status=attempt.status,
-                error=error,
+                method=self._method,
+                path=self._url.path,
+                status=self.status,
+                error=type(error).__name__ if isinstance(error, Exception) else None,
                 duration_ms=round(duration * 1000, 2),
-                attempt=number,
+                attempt=self._number,
             )

@@ -9,7 +9,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from app.auth import AuthInfo
-from app.core.metrics import GRAPHQL_DURATION, GRAPHQL_REQUESTS
+from app.core.metrics import graphql_duration, graphql_requests
 from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
 from app.graphql.schemas.error_masking import INTERNAL_SERVER_ERROR, is_unexpected
 
@@ -36,8 +36,8 @@ class RequestObservability(SchemaExtension):
         # clients mint metric series at will.
         valid = not REQUEST_ERROR_CODES.intersection(codes)
         root_field = _root_field(operation) if valid else "invalid"
-        GRAPHQL_REQUESTS.labels(operation_type, root_field, codes[0] if codes else "OK").inc()
-        GRAPHQL_DURATION.labels(operation_type, root_field).observe(duration)
+        graphql_requests(operation_type, root_field, codes[0] if codes else "OK").inc()
+        graphql_duration(operation_type, root_field).observe(duration)
         if not _stdlib_logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
             return
         auth_info = context.context.get(AUTH_INFO_CONTEXT_KEY) if isinstance(context.context, dict) else None
