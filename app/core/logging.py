@@ -8,6 +8,14 @@ if TYPE_CHECKING:
     from structlog.typing import Processor
 
 
+def is_enabled_for(name: str, level: int) -> bool:
+    """Whether logger `name` would write a line at `level`. structlog renders through the
+    standard library here, whose levels decide; hot paths ask first and skip building an
+    event that would be dropped. Asks the standard library even when structlog is not set up
+    (e.g. in tests of one component), where structlog's own default logger has no such check."""
+    return logging.getLogger(name).isEnabledFor(level)
+
+
 class _AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler we install, so configuring twice replaces it instead of stacking."""
 

@@ -14,11 +14,10 @@ import structlog
 from opentelemetry import propagate, trace
 from yarl import URL
 
+from app.core.logging import is_enabled_for
 from app.core.metrics import flow_connect_calls, flow_connect_duration, status_class
 
 logger = structlog.get_logger(__name__)
-# structlog renders through the standard library (`app.core.logging`), whose level decides.
-_stdlib_logger = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
 
@@ -71,7 +70,7 @@ class ObservedAttempt:
         if self.status is not None:
             span.set_attribute("http.response.status_code", self.status)
         span.end()
-        if _stdlib_logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
+        if is_enabled_for(__name__, logging.INFO):  # skips building the event below LOG_LEVEL
             logger.info(
                 "flow_connect_call",
                 method=self._method,

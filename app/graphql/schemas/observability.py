@@ -9,13 +9,12 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from app.auth import AuthInfo
+from app.core.logging import is_enabled_for
 from app.core.metrics import graphql_duration, graphql_requests
 from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
 from app.graphql.schemas.error_masking import INTERNAL_SERVER_ERROR, is_unexpected
 
 logger = structlog.get_logger(__name__)
-# structlog renders through the standard library (`app.core.logging`), whose level decides.
-_stdlib_logger = logging.getLogger(__name__)
 
 MAX_LOGGED_NAME_LENGTH = 100
 REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
@@ -38,7 +37,7 @@ class RequestObservability(SchemaExtension):
         root_field = _root_field(operation) if valid else "invalid"
         graphql_requests(operation_type, root_field, codes[0] if codes else "OK").inc()
         graphql_duration(operation_type, root_field).observe(duration)
-        if not _stdlib_logger.isEnabledFor(logging.INFO):  # skips building the event below LOG_LEVEL
+        if not is_enabled_for(__name__, logging.INFO):  # skips building the event below LOG_LEVEL
             return
         auth_info = context.context.get(AUTH_INFO_CONTEXT_KEY) if isinstance(context.context, dict) else None
         logger.info(
