@@ -1,16 +1,19 @@
 """`python -m app`: serve `app.main:app` with uvicorn (HOST, PORT, WEB_CONCURRENCY)."""
 
 import contextlib
+import functools
 import os
 import signal
 import sys
 import tempfile
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from app.core.config import ConfigError, ServerSettings, load_settings, pick
+from app.core.http.protocol import BoundedHttpProtocol, HttpLimits
 from app.core.providers import settings_classes
 from app.core.tracing import configure_tracing
 
@@ -32,13 +35,20 @@ def main() -> int:
 
 
 def _serve(server: ServerSettings) -> None:
+    limits = HttpLimits(
+        max_head_bytes=server.http_max_header_bytes,
+        head_timeout=server.http_header_timeout,
+        body_timeout=server.http_body_timeout,
+        max_connections=server.http_max_connections,
+    )
+    protocol: Any = functools.partial(BoundedHttpProtocol, limits=limits)  # uvicorn calls it like a class
     uvicorn.run(
         "app.main:app",
         host=server.host,
         port=server.port,
         workers=server.web_concurrency,
         loop="uvloop",
-        http="httptools",
+        http=protocol,
         lifespan="on",
         log_config=None,  # the app routes uvicorn's loggers through its own structlog set-up
         server_header=False,

@@ -13,6 +13,7 @@ from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import AppSettings, GraphQLSettings, LoggingSettings, load_settings, pick
 from app.core.gc_tuning import tune_for_serving
 from app.core.health import healthz, readyz_endpoint
+from app.core.http.unexpected_errors import UnexpectedErrorMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import metrics_endpoint
 from app.core.providers import create_container, settings_classes
@@ -55,7 +56,7 @@ def create_app(
         if tracer_provider is not None:
             tracer_provider.force_flush()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
@@ -64,10 +65,14 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(UnexpectedErrorMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=graphql_settings.graphql_max_body_bytes),
         ],
         lifespan=lifespan,
     )
+    # A trailing-slash redirect would build its Location from the client's Host header.
+    app.router.redirect_slashes = False
+    return app
 
 
 @cache

@@ -1,6 +1,7 @@
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.http.responses import error_response
 
 
 class _BodyTooLargeError(Exception):
@@ -48,5 +49,5 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = PlainTextResponse(f"Request body exceeds {self._max_bytes} bytes.", status_code=413)
+        response = error_response(413, f"The request body exceeds {self._max_bytes} bytes.", code="BAD_REQUEST")
         await response(scope, receive, send)

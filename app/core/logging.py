@@ -3,9 +3,11 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 import structlog
+from structlog.processors import ExceptionRenderer
+from structlog.tracebacks import ExceptionDictTransformer
 
 if TYPE_CHECKING:
-    from structlog.typing import Processor
+    from structlog.typing import EventDict, Processor
 
 
 def is_enabled_for(name: str, level: int) -> bool:
@@ -14,6 +16,21 @@ def is_enabled_for(name: str, level: int) -> bool:
     event that would be dropped. Asks the standard library even when structlog is not set up
     (e.g. in tests of one component), where structlog's own default logger has no such check."""
     return logging.getLogger(name).isEnabledFor(level)
+
+
+# Tracebacks keep what a fix needs (types, messages, frames) and never frame locals: those hold
+# requests, headers and tokens. Frames beyond the limit are dropped from the middle.
+_TRACEBACK_MAX_FRAMES = 30
+_exception_as_dict = ExceptionRenderer(ExceptionDictTransformer(show_locals=False, max_frames=_TRACEBACK_MAX_FRAMES))
+# Longer string values are cut, so no single field can make a line unbounded.
+MAX_LOGGED_STRING = 2048
+
+
+def _bound_strings(_logger: object, _method: str, event: "EventDict") -> "EventDict":
+    for key, value in event.items():
+        if isinstance(value, str) and len(value) > MAX_LOGGED_STRING:
+            event[key] = value[:MAX_LOGGED_STRING] + "...[cut]"
+    return event
 
 
 class _AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -31,11 +48,13 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=(stream or sys.stdout).isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=(stream or sys.stdout).isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
-    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta, _bound_strings]
     if json:
-        final.append(structlog.processors.dict_tracebacks)
+        final.append(_exception_as_dict)
     final.append(renderer)
     structlog.configure(
         # Level first: a line below LOG_LEVEL then costs nothing else.

@@ -72,3 +72,12 @@ async def metrics_endpoint(_: Request) -> Response:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+HTTP_REJECTIONS = Counter(
+    "flow_api_http_rejections_total",
+    "Connections answered or closed below the app: head_too_large, head_timeout, body_timeout, connections, "
+    "malformed_http.",
+    ["reason"],
+)
+http_rejections = cache(HTTP_REJECTIONS.labels)

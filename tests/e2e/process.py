@@ -1,3 +1,4 @@
+import contextlib
 import os
 import subprocess
 import sys
@@ -31,17 +32,23 @@ def run_app_until_exit(env: Mapping[str, str], *, cwd: Path) -> subprocess.Compl
 
 
 @contextmanager
-def api_process(env: Mapping[str, str], *, cwd: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`python -m app` as an operator runs it; yields its base URL once it answers."""
+def api_process(
+    env: Mapping[str, str], *, cwd: Path, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`python -m app` as an operator runs it; yields its base URL once it answers.
+
+    Its output is piped, or written to `log` for a chatty run (a full pipe would block it)."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app"],
-        env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(log.open("w")) if log is not None else subprocess.PIPE
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app"],
+            env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_listening(url, process)

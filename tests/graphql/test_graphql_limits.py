@@ -143,7 +143,9 @@ async def test_batched_operations_are_refused(start_api: ApiFactory) -> None:
     response = await api.http.post("/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}])
 
     assert response.status_code == 400
-    assert response.text == "Batching is not enabled"
+    [error] = response.json()["errors"]
+    assert error["message"] == "Batching is not supported: send one operation per request."
+    assert error["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_mutations_over_get_are_refused(
@@ -158,7 +160,9 @@ async def test_mutations_over_get_are_refused(
     )
 
     assert response.status_code == 400
-    assert response.text == "mutations are not allowed when using GET"
+    [error] = response.json()["errors"]
+    assert error["message"] == "mutations are not allowed when using GET"
+    assert error["extensions"]["code"] == "BAD_REQUEST"
     assert upstream.fake.requests == []
 
 

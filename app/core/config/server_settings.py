@@ -20,3 +20,12 @@ class ServerSettings(BaseSettings):
     # balancers in front (60 s is common), so it is never us who closes a connection a client is
     # reusing at that instant: that race loses the request.
     keep_alive_timeout: Annotated[int, Field(ge=1, le=3600)] = 75
+    # The whole request head (request line and headers); a longer one gets 431 and is not read on.
+    http_max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
+    # Seconds a client has to send a complete request head, from connecting or from its first byte.
+    http_header_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # Seconds a request body may stall (no new bytes) before the connection is cut.
+    http_body_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # Open client connections per worker; more are answered 503 and closed at once, so idle
+    # sockets cannot take the process to its file-descriptor limit.
+    http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 512

@@ -51,6 +51,21 @@ class RequestObservability(SchemaExtension):
         )
 
 
+def record_rejected_request(code: str) -> None:
+    """Counts and logs a request refused before GraphQL saw it (its body could not be read)."""
+    graphql_requests("unknown", "invalid", code).inc()
+    if is_enabled_for(__name__, logging.INFO):
+        logger.info(
+            "graphql_request",
+            operation_type="unknown",
+            operation_name=None,
+            root_field="invalid",
+            duration_ms=None,
+            error_codes=[code],
+            flow_user_id=None,
+        )
+
+
 def _operation(document: object, name: str | None) -> OperationDefinitionNode | None:
     definitions = getattr(document, "definitions", ())
     operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]

@@ -46,13 +46,17 @@ def create_schema(
 ) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     # The limits run while parsing and validating, so a hostile document never executes.
-    rules = _limit_rules(settings, introspection=settings.introspection_enabled(development=development))
+    introspection = settings.introspection_enabled(development=development)
+    rules = _limit_rules(settings, introspection=introspection)
     extensions: list[Any] = [
         RequestObservability,
         lambda: AioInjectExtension(container),
         # Clients send the same few documents over and over: each is parsed and validated once
         # (bounded LRUs keyed by the text, then by document and rules) - half our CPU otherwise.
-        lambda: LimitedDocumentCache(max_tokens=settings.graphql_max_tokens, rules=rules),
+        # Suggestions name fields a client could not discover otherwise: hidden with introspection.
+        lambda: LimitedDocumentCache(
+            max_tokens=settings.graphql_max_tokens, rules=rules, hide_suggestions=not introspection
+        ),
     ]
     if tracing:
         # A span per operation (and its phases); only when spans are recorded, as it costs per resolver.

@@ -1,0 +1,18 @@
+"""The one shape of an error answered outside GraphQL execution: GraphQL's `errors` list with a
+code and the request id, so clients parse every error the same way."""
+
+import json
+
+from starlette.responses import Response
+
+from app.core.request_id import current_request_id
+
+
+def error_body(message: str, *, code: str, request_id: str | None) -> bytes:
+    error = {"message": message, "extensions": {"code": code, "requestId": request_id}}
+    return json.dumps({"errors": [error]}, separators=(",", ":")).encode()
+
+
+def error_response(status: int, message: str, *, code: str) -> Response:
+    body = error_body(message, code=code, request_id=current_request_id())
+    return Response(body, status_code=status, media_type="application/json")

@@ -1,0 +1,36 @@
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.http.responses import error_response
+
+logger = structlog.get_logger(__name__)
+
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class UnexpectedErrorMiddleware:
+    """The one catch-all outside GraphQL: a fault of ours is logged in full under the request id
+    and answered 500 in our error shape. Nothing is re-raised, so the server neither logs it a
+    second time nor drops the requests pipelined behind it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled_error", method=scope["method"], path=scope["path"][:200])
+            if not response_started:
+                response = error_response(500, "Internal server error.", code=INTERNAL_SERVER_ERROR)
+                await response(scope, receive, send)
