@@ -2,6 +2,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.http.responses import error_response
+from app.errors.classification import BAD_REQUEST
 
 
 class _BodyTooLargeError(Exception):
@@ -49,5 +50,5 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, f"The request body exceeds {self._max_bytes} bytes.", code="BAD_REQUEST")
+        response = error_response(413, f"The request body exceeds {self._max_bytes} bytes.", code=BAD_REQUEST)
         await response(scope, receive, send)

@@ -10,7 +10,7 @@
           └── RemoteApiError           REMOTE_API_ERROR (+ statusCode when one was received)
 
 Each class carries a stable ``extensions.code``. Anything else that escapes a
-resolver is masked to ``INTERNAL_SERVER_ERROR`` (see ``app.graphql.schemas.error_masking``).
+resolver is masked to ``INTERNAL_SERVER_ERROR`` (see ``app.errors.classification``).
 """
 
 from typing import Any, ClassVar

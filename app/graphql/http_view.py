@@ -12,11 +12,10 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from app.core.http.responses import error_response
-from app.graphql.schemas.error_masking import mask_unexpected
+from app.errors.classification import BAD_REQUEST, for_client
 from app.graphql.schemas.observability import record_rejected_request
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-BAD_REQUEST = "BAD_REQUEST"
 _JSON = "application/json"
 _REQUEST_ERROR_STATE = "graphql_request_error"
 # A JSON escape of a UTF-16 surrogate: only then can decoding leave a lone one in a string.
@@ -59,7 +58,7 @@ class FlowGraphQLView(GraphQL[Any, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
-            result.errors = mask_unexpected(result.errors)
+            result.errors = for_client(result.errors)
         processed = await super().process_result(request, result)
         request_error = result.data is None and all(error.path is None for error in result.errors or ())
         if not (request_error and _accepts_graphql_response_json(request.headers)):

@@ -19,6 +19,7 @@ from uvicorn.server import ServerState
 
 from app.core.http.responses import error_body
 from app.core.metrics import http_rejections
+from app.errors.classification import BAD_REQUEST
 
 logger = structlog.get_logger(__name__)
 
@@ -173,7 +174,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
 def error_response(status: int, message: str, *, request_id: str) -> bytes:
     """A complete HTTP/1.1 response in our error shape, for answers given below the app."""
-    body = error_body(message, code="BAD_REQUEST", request_id=request_id)
+    body = error_body(message, code=BAD_REQUEST, request_id=request_id)
     head = (
         f"HTTP/1.1 {status} {_REASONS[status]}\r\n"
         "content-type: application/json\r\n"

@@ -2,10 +2,9 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.http.responses import error_response
+from app.errors.classification import INTERNAL_SERVER_ERROR
 
 logger = structlog.get_logger(__name__)
-
-INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
 class UnexpectedErrorMiddleware:

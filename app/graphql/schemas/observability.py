@@ -5,19 +5,18 @@ import time
 from collections.abc import Iterator
 
 import structlog
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from app.auth import AuthInfo
 from app.core.logging import is_enabled_for
 from app.core.metrics import graphql_duration, graphql_requests
+from app.errors.classification import REQUEST_ERROR_CODES, error_code
 from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
-from app.graphql.schemas.error_masking import INTERNAL_SERVER_ERROR, is_unexpected
 
 logger = structlog.get_logger(__name__)
 
 MAX_LOGGED_NAME_LENGTH = 100
-REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
 
 
 class RequestObservability(SchemaExtension):
@@ -30,7 +29,7 @@ class RequestObservability(SchemaExtension):
         context = self.execution_context
         operation = _operation(context.graphql_document, context.operation_name)
         operation_type = operation.operation.value if operation else "unknown"
-        codes = [_code(error) for error in getattr(context.result, "errors", None) or ()]
+        codes = [error_code(error) for error in getattr(context.result, "errors", None) or ()]
         # Only a valid document's field names are bounded by the schema; anything else would let
         # clients mint metric series at will.
         valid = not REQUEST_ERROR_CODES.intersection(codes)
@@ -80,13 +79,3 @@ def _root_field(operation: OperationDefinitionNode | None) -> str:
         return "unknown"
     first = next((s for s in operation.selection_set.selections if isinstance(s, FieldNode)), None)
     return first.name.value if first is not None else "unknown"
-
-
-def _code(error: GraphQLError) -> str:
-    if is_unexpected(error):  # masked with this code on its way out (`FlowGraphQLView`)
-        return INTERNAL_SERVER_ERROR
-    code = (error.extensions or {}).get("code")
-    if isinstance(code, str):
-        return code
-    # Strawberry reports parse and validation failures without a code.
-    return "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"

@@ -10,9 +10,9 @@ from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.types import ExecutionContext
 
 from app.core.config import GraphQLSettings
+from app.errors.classification import is_unexpected
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.schemas.documents import LimitedDocumentCache
-from app.graphql.schemas.error_masking import is_unexpected
 from app.graphql.schemas.observability import RequestObservability
 from app.graphql.viewer.viewer_queries import ViewerQueries
 
