@@ -1,5 +1,6 @@
 """A local identity provider: serves a JWKS the way WorkOS does, and mints tokens for it."""
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -61,4 +62,10 @@ def mint_token(
     claims.update(extra_claims or {})
     for name in omit:
         claims.pop(name, None)
-    return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+    return sign_claims_json(key, json.dumps(claims, separators=(",", ":")))
+
+
+def sign_claims_json(key: SigningKey, claims_json: str) -> str:
+    """An RS256 token over `claims_json` exactly as written, so tests can sign JSON that no
+    encoder would produce from Python values (`1e400`, `NaN`)."""
+    return jwt.api_jws.encode(claims_json.encode(), key.private_key, algorithm="RS256", headers={"kid": key.kid})

@@ -3,6 +3,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.auth.claims import identifier
 from app.errors import UnauthorizedError
 
 
@@ -17,17 +18,14 @@ class AuthInfo:
 
 
 def auth_info_from_claims(access_token: str, claims: Mapping[str, Any]) -> AuthInfo:
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
-        raise UnauthorizedError("Token has no subject.")
+    sub = identifier(claims.get("sub"), "sub")
     org_id = claims.get("org_id")
-    if org_id is not None and not isinstance(org_id, str):
-        raise UnauthorizedError("Token org_id is not a string.")
     return AuthInfo(
         access_token=access_token,
         flow_user_id=_flow_user_id(claims.get("external_id"), sub),
         sub=sub,
-        organization_id=org_id or None,
+        # An empty org_id means "no organization", as an absent one does.
+        organization_id=identifier(org_id, "org_id") if org_id not in (None, "") else None,
     )
 
 

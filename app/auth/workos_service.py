@@ -6,6 +6,7 @@ import jwt
 from cachetools import TLRUCache
 
 from app.auth.auth_info import AuthInfo, auth_info_from_claims
+from app.auth.claims import expiry
 from app.auth.jwks import JwksKeyStore
 from app.core.config import WorkOSSettings
 from app.errors import UnauthorizedError
@@ -76,7 +77,11 @@ class WorkOSService:
             raise UnauthorizedError("Token issuer is not trusted.") from None
         except jwt.PyJWTError:
             raise UnauthorizedError("Token signature or claims are invalid.") from None
-        return auth_info_from_claims(token, claims), float(claims["exp"])
+        except (OverflowError, ValueError, TypeError):
+            # PyJWT's own checks convert claims with int(); odd numbers may escape them.
+            raise UnauthorizedError("Token claims are malformed.") from None
+        expires_at = expiry(claims)
+        return auth_info_from_claims(token, claims), expires_at
 
 
 def bearer_token(authorization: str | None) -> str:

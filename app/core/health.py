@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aioinject
+import structlog
 from aioinject import Provider, Singleton
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -14,6 +15,8 @@ from app.core.config import FlowConnectApiSettings
 
 TCP_CHECK_TIMEOUT_SECONDS = 1.0
 
+logger = structlog.get_logger(__name__)
+
 
 class ReadinessProbe:
     def __init__(self, *, key_store: JwksKeyStore, flow_connect: FlowConnectApiSettings) -> None:
@@ -22,24 +25,32 @@ class ReadinessProbe:
         self._flow_connect_address = (url.host or "", url.port or (443 if url.scheme == "https" else 80))
 
     async def problems(self) -> list[str]:
-        """Why this instance should not get traffic now; empty when it should."""
-        keys_ok, flow_connect_ok = await asyncio.gather(self._key_store.ensure_keys(), self._flow_connect_reachable())
-        problems = []
-        if not keys_ok:
-            problems.append("identity provider signing keys are unavailable")
-        if not flow_connect_ok:
-            host, port = self._flow_connect_address
-            problems.append(f"Flow Connect is unreachable (TCP connect to {host}:{port} failed)")
-        return problems
+        """The names of the failing checks; empty when this instance should get traffic.
 
-    async def _flow_connect_reachable(self) -> bool:
+        Anyone may ask, so the answer names checks only: where Flow Connect lives and why a
+        check failed go to the log.
+        """
+        keys_problem, flow_connect_problem = await asyncio.gather(self._keys_problem(), self._flow_connect_problem())
+        failed = {"flow_connect": flow_connect_problem, "jwks": keys_problem}
+        for check, detail in failed.items():
+            if detail is not None:
+                logger.warning("readiness_check_failed", check=check, detail=detail)
+        return [check for check, detail in failed.items() if detail is not None]
+
+    async def _keys_problem(self) -> str | None:
+        if await self._key_store.ensure_keys():
+            return None
+        return "identity provider signing keys are unavailable"
+
+    async def _flow_connect_problem(self) -> str | None:
+        host, port = self._flow_connect_address
         try:
             async with asyncio.timeout(TCP_CHECK_TIMEOUT_SECONDS):
-                _, writer = await asyncio.open_connection(*self._flow_connect_address)
-        except (OSError, TimeoutError):
-            return False
+                _, writer = await asyncio.open_connection(host, port)
+        except (OSError, TimeoutError) as error:
+            return f"TCP connect to {host}:{port} failed: {error!r}"
         writer.close()
-        return True
+        return None
 
 
 async def healthz(_: Request) -> JSONResponse:

@@ -236,7 +236,7 @@ async def test_verified_tokens_are_remembered_until_they_expire(
     token = idp.token(ttl_seconds=600)
     exp = now[0] + 600
     async with httpx.AsyncClient() as http:
-        key_store = JwksKeyStore(http=http, url=idp.jwks_url, min_refresh_interval=0, max_age=3600)
+        key_store = JwksKeyStore(http=http, url=idp.jwks_url, min_refresh_interval=0, max_age=3600, fetch_timeout=5)
         service = WorkOSService(settings=workos_settings, key_store=key_store, clock=lambda: now[0])
 
         first = await service.authenticate(f"Bearer {token}")

@@ -98,3 +98,12 @@ def test_flow_connect_url_refuses_cleartext_to_remote_hosts(monkeypatch: pytest.
 def test_flow_connect_url_is_required() -> None:
     with pytest.raises(ConfigError, match=r"^FLOW_CONNECT_API_URL is required$"):
         load_settings([FlowConnectApiSettings])
+
+
+def test_flow_connect_timeout_must_leave_room_to_send_after_connecting() -> None:
+    with pytest.raises(ValidationError, match="FLOW_CONNECT_API_TIMEOUT must be longer than"):
+        FlowConnectApiSettings(
+            flow_connect_api_url="https://flow.example",
+            flow_connect_api_timeout=2,
+            flow_connect_api_connect_timeout=2,
+        )

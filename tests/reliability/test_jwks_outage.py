@@ -41,6 +41,10 @@ async def test_cached_key_keeps_working_while_jwks_is_down(
 
     assert response.body == {"data": {"createConnection": True}}
     assert idp.jwks_requests == 1
+    # The cached key answered at once; the refresh it started runs on its own. /readyz joins
+    # a refresh in flight, so once it answers that refresh has failed.
+    readiness = await api.http.get("/readyz")
+    assert readiness.json() == {"status": "unavailable", "reasons": ["jwks"]}
     assert any(isinstance(r.msg, dict) and r.msg["event"] == "jwks_refresh_failed" for r in caplog.records)
     assert len(upstream.fake.requests) == 2
 

@@ -1,7 +1,7 @@
 import ipaddress
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from app.core.config.base import BASE_SETTINGS_CONFIG
@@ -29,6 +29,13 @@ class FlowConnectApiSettings(BaseSettings):
         if url.query or url.fragment:
             raise ValueError("must be a base URL without query or fragment")
         return url
+
+    @model_validator(mode="after")
+    def _room_to_send(self) -> Self:
+        # A call is only sent while more than the connect timeout is left of its deadline.
+        if self.flow_connect_api_timeout <= self.flow_connect_api_connect_timeout:
+            raise ValueError("FLOW_CONNECT_API_TIMEOUT must be longer than FLOW_CONNECT_API_CONNECT_TIMEOUT")
+        return self
 
     @property
     def base_url(self) -> str:

@@ -20,6 +20,8 @@ class WorkOSSettings(BaseSettings):
     # so garbage tokens cannot make us hammer the JWKS endpoint.
     workos_jwks_min_refresh_interval: Annotated[float, Field(ge=0)] = 10.0
     workos_jwks_cache_ttl: Annotated[float, Field(gt=0)] = 600.0
+    # Seconds: one deadline for a whole key-set fetch, so a slow endpoint cannot stall sign-in.
+    workos_jwks_fetch_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
 
     @field_validator("workos_issuer", mode="before")
     @classmethod

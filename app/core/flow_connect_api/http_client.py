@@ -11,6 +11,7 @@ resend requests. Here only a failure to connect is a ConnectError/ConnectTimeout
 """
 
 import contextlib
+import math
 import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 
@@ -59,6 +60,7 @@ class FlowConnectHttpClient:
         self.base_url = base_url.rstrip("/")
         # Only connecting has a timeout here: the caller's deadline bounds the whole call, so a
         # read timer re-armed on every chunk would only repeat it.
+        self._connect_timeout = connect_timeout
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout)
         self._ssl_context = ssl_context or httpx.create_ssl_context()
         self._trace_configs = list(trace_configs)
@@ -72,13 +74,26 @@ class FlowConnectHttpClient:
             url = self._urls[path] = URL(self.base_url + path)
         return url
 
-    async def post(self, path: str, *, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
-        """One attempt: POST `content` to `path`, read at most MAX_RESPONSE_BYTES of the answer."""
+    async def post(
+        self, path: str, *, content: bytes, headers: Mapping[str, str], send_within: float | None = None
+    ) -> httpx.Response:
+        """One attempt: POST `content` to `path`, read at most MAX_RESPONSE_BYTES of the answer.
+
+        `send_within` bounds the wait for a pooled connection plus connecting: past it the
+        attempt ends with `httpx.ConnectTimeout` and nothing was sent.
+        """
+        timeout = self._timeout
+        if send_within is not None:
+            # No ceiling: aiohttp rounds longer timeouts up to whole seconds, past the budget.
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=send_within, sock_connect=self._connect_timeout, ceil_threshold=math.inf
+            )
         with _as_httpx_errors():
             async with self._get_session().post(
                 self.url(path),
                 data=content,
                 headers={**_DEFAULT_HEADERS, **headers},
+                timeout=timeout,
                 # A redirect would carry the caller's bearer token to wherever it points.
                 allow_redirects=False,
                 compress=False,

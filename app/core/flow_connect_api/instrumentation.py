@@ -76,7 +76,8 @@ class ObservedAttempt:
                 method=self._method,
                 path=self._url.path,
                 status=self.status,
-                error=type(error).__name__ if isinstance(error, Exception) else None,
+                # CancelledError too: the caller's deadline ended this attempt.
+                error=type(error).__name__ if error is not None else None,
                 duration_ms=round(duration * 1000, 2),
                 attempt=self._number,
             )

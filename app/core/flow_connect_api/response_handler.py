@@ -1,6 +1,7 @@
 """Flow Connect HTTP status → our typed errors, per the plan's error-mapping table."""
 
 import json
+import unicodedata
 from http import HTTPStatus
 
 import httpx
@@ -9,6 +10,9 @@ from app.errors import ConflictError, NotFoundError, RemoteApiError, Unauthorize
 
 MAX_REMOTE_MESSAGE_LENGTH = 500
 _MESSAGE_FIELDS = ("message", "detail", "error")
+# Control (CR/LF, ESC, NUL), format (bidi overrides, zero-width) and line/paragraph separators:
+# the message is shown and logged by clients, where these forge lines or reorder what is read.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 def raise_for_status(response: httpx.Response) -> None:
@@ -43,6 +47,12 @@ def _remote_message_or_none(response: httpx.Response) -> str | None:
         return None
     for field in _MESSAGE_FIELDS:
         value = payload.get(field)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:MAX_REMOTE_MESSAGE_LENGTH]
+        if isinstance(value, str) and (text := plain_text(value)):
+            return text[:MAX_REMOTE_MESSAGE_LENGTH]
     return None
+
+
+def plain_text(text: str) -> str:
+    """`text` as one line: every unprintable character becomes a space, runs of spaces one."""
+    spaced = "".join(" " if unicodedata.category(char) in _UNPRINTABLE_CATEGORIES else char for char in text)
+    return " ".join(spaced.split())

@@ -12,18 +12,23 @@ from app.core.config import WorkOSSettings
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-JWKS_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-
 
 @contextlib.asynccontextmanager
 async def create_jwks_key_store(settings: WorkOSSettings) -> AsyncIterator[JwksKeyStore]:
-    async with httpx.AsyncClient(timeout=JWKS_TIMEOUT, follow_redirects=False) as http:
-        yield JwksKeyStore(
+    # The key store bounds the whole fetch; these per-step timeouts only end a dead socket sooner.
+    timeout = httpx.Timeout(settings.workos_jwks_fetch_timeout)
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+        key_store = JwksKeyStore(
             http=http,
             url=settings.jwks_url,
             min_refresh_interval=settings.workos_jwks_min_refresh_interval,
             max_age=settings.workos_jwks_cache_ttl,
+            fetch_timeout=settings.workos_jwks_fetch_timeout,
         )
+        try:
+            yield key_store
+        finally:
+            await key_store.aclose()
 
 
 def create_workos_service(settings: WorkOSSettings, key_store: JwksKeyStore) -> WorkOSService:
