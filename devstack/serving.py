@@ -33,9 +33,29 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+class _PromptServer(uvicorn.Server):
+    """A uvicorn server that begins its shutdown as soon as `stop()` is called, not at its next tick."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self.should_exit = True
+        self._stop.set()
+
+    async def main_loop(self) -> None:
+        # uvicorn's own loop, except that the pause between ticks ends early on `stop()`.
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), 0.1)
+
+
 @dataclass(frozen=True)
 class _Running:
-    server: uvicorn.Server
+    server: _PromptServer
     task: asyncio.Task[None]
     sock: socket.socket
 
@@ -43,8 +63,8 @@ class _Running:
 class ServerGroup:
     """uvicorn servers inside the current event loop, stopped together on exit.
 
-    uvicorn notices a stop request at its next tick and pauses before closing connections;
-    servers stopped one after another add those waits up, servers stopped together pay them once.
+    uvicorn pauses before closing connections; servers stopped one after another add those
+    pauses up, servers stopped together pay them once.
     """
 
     def __init__(self) -> None:
@@ -62,7 +82,7 @@ class ServerGroup:
         except OSError:
             sock.close()
             raise
-        server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+        server = _PromptServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
         running = _Running(server, asyncio.create_task(server.serve(sockets=[sock])), sock)
         self._running.append(running)
         while not server.started:
@@ -77,7 +97,7 @@ class ServerGroup:
     async def aclose(self) -> None:
         running, self._running = self._running, []
         for each in running:
-            each.server.should_exit = True
+            each.server.stop()
         outcomes = await asyncio.gather(*(each.task for each in running), return_exceptions=True)
         for each in running:
             each.sock.close()
