@@ -1,23 +1,28 @@
-# The one entry point: `make run` and `make check` bootstrap everything from a bare Python 3.11.
+# The one entry point: `make run` and `make check` bootstrap everything from a bare Python 3.11+.
+# Another interpreter: `make check PYTHON=python3.13` (its own virtualenv, .venv-3.13).
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
-VENV := .venv
-PY := $(VENV)/bin/python
-# The real interpreter, not a pyenv shim: uv would rebuild .venv on every sync for a shim.
+# The real interpreter, not a pyenv shim: uv would rebuild the virtualenv on every sync for a shim.
 export UV_PYTHON := $(shell $$(command -v $(PYTHON) || command -v python3) -c 'import sys; print(sys.executable)')
+PYTHON_VERSION := $(shell $(UV_PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+VENV ?= $(if $(filter 3.11,$(PYTHON_VERSION)),.venv,.venv-$(PYTHON_VERSION))
+PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Each set only if given: the dev stack's own defaults are 8000, 8001 and 8002.
+RUN_PORTS := $(if $(API_PORT),--api-port=$(API_PORT)) $(if $(IDP_PORT),--idp-port=$(IDP_PORT)) \
+	$(if $(FLOW_CONNECT_PORT),--flow-connect-port=$(FLOW_CONNECT_PORT))
 
-.PHONY: run check lint format types test schema-check gql token bench stress sync clean
+.PHONY: run check lint format types test schema-check gql token bench stress sync lock clean help
 
-run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1
-	$(PY) -m devstack run
+run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1 (API_PORT=, IDP_PORT=, FLOW_CONNECT_PORT= to move them)
+	$(PY) -m devstack run $(strip $(RUN_PORTS))
 
 check: lint types test schema-check ## everything CI checks
 
-lint: sync
+lint: sync ## ruff's rules and formatting, without changing files
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -25,10 +30,10 @@ format: sync ## rewrite files to the house style
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-types: sync
+types: sync ## mypy, strict
 	$(VENV)/bin/mypy
 
-test: sync
+test: sync ## the test suite
 	$(VENV)/bin/pytest
 
 schema-check: sync ## schema.graphql must match the code
@@ -44,10 +49,16 @@ bench: sync ## throughput and latency side by side (installs nginx and wrk when 
 stress: sync ## 10,000 mutations against a faulty loopback upstream; not part of check
 	$(PY) -m bench.stress
 
-token: sync ## a fresh dev token for the seeded user
-	@$(PY) -m devstack token
+token: sync ## a fresh dev token for the seeded user (IDP_PORT= as given to run)
+	@$(PY) -m devstack token $(if $(IDP_PORT),--idp-port=$(IDP_PORT))
 
-sync: $(VENV)/.synced
+sync: $(VENV)/.synced ## the virtualenv, exactly as uv.lock says
+
+lock: $(UV) ## re-resolve uv.lock after a change to pyproject.toml (for every supported Python)
+	$(UV) lock
+
+help: ## this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	$(UV_PYTHON) -m venv $(TOOLS)
@@ -57,5 +68,5 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen
 	@touch $@
 
-clean:
-	rm -rf $(VENV) $(TOOLS)
+clean: ## remove the virtualenvs and the pinned uv
+	rm -rf .venv .venv-* $(TOOLS)

@@ -4,7 +4,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -12,10 +11,11 @@ from pathlib import Path
 
 import httpx
 
+from devstack.processes import all_processes, stop_group
+
 HOST = "127.0.0.1"
 TOOLS = ("nginx", "wrk")
 _SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")  # nginx lives here, often off a user's PATH
-STOP_TIMEOUT = 10.0
 
 
 def which(tool: str) -> str | None:
@@ -57,23 +57,12 @@ class Server:
         return ""
 
     def rss_mb(self) -> float:
-        """VmRSS summed over the process and its descendants (uvicorn and nginx workers)."""
-        return sum(_vm_rss_kb(pid) for pid in _tree(self.process.pid)) / 1024
+        """VmRSS summed over the server's process group (uvicorn and nginx workers included)."""
+        members = [process.pid for process in all_processes() if process.pgid == self.process.pid]
+        return sum(_vm_rss_kb(pid) for pid in members) / 1024
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL whatever of the tree is still there after a grace period."""
-        tree = _tree(self.process.pid)
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        # Workers normally exit with their parent; these were ours, so none may outlive the run.
-        for pid in tree[1:]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        stop_group(self.process)
 
 
 def start(name: str, command: list[str], *, port: int, log_dir: Path, env: dict[str, str] | None = None) -> Server:
@@ -85,8 +74,8 @@ def start(name: str, command: list[str], *, port: int, log_dir: Path, env: dict[
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
-            # Its own session: a Ctrl-C reaches only us, and we stop the servers in order.
-            start_new_session=True,
+            # Its own process group: a Ctrl-C reaches only us, and we stop each server with its workers.
+            process_group=0,
         )
     return Server(name=name, port=port, process=process, log=log)
 
@@ -106,30 +95,6 @@ async def wait_ready(server: Server, *, seconds: float = 60.0) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{server.name} did not answer within {seconds:.0f}s:\n{server.log_tail()}")
             await asyncio.sleep(0.1)
-
-
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces or parentheses: fields start after the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
-def _tree(root: int) -> list[int]:
-    children = _children()
-    pids, index = [root], 0
-    while index < len(pids):
-        pids.extend(children.get(pids[index], []))
-        index += 1
-    return pids
 
 
 def _vm_rss_kb(pid: int) -> int:

@@ -2,19 +2,20 @@
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
-
-import httpx
 
 from devstack import seed
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
+from devstack.processes import stop_group_async
 from devstack.serving import running_server
+from devstack.startup import Listener, StartupError, answers_with_pid, api_accepts, check_ports_free, wait_until_ready
 
-READY_TIMEOUT_SECONDS = 30.0
 EXAMPLE_TARGET_ORG_ID = "9133da7c-3b98-4673-91dc-0dc58cc8740c"
 
 
@@ -61,21 +62,6 @@ def api_environment(ports: Ports) -> dict[str, str]:
     }
 
 
-async def wait_until_listening(url: str, process: asyncio.subprocess.Process, name: str) -> None:
-    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_SECONDS
-    async with httpx.AsyncClient(timeout=1.0) as client:
-        while asyncio.get_running_loop().time() < deadline:
-            if process.returncode is not None:
-                raise SystemExit(f"devstack: {name} exited with status {process.returncode} before it was ready")
-            try:
-                await client.get(url)
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-            else:
-                return
-    raise SystemExit(f"devstack: {name} did not answer on {url} within {READY_TIMEOUT_SECONDS:.0f}s")
-
-
 def banner(ports: Ports, token: str) -> str:
     api = ports.url(ports.api)
     orgs = "\n".join(f"    {org_id}  {name}" for org_id, name in seed.ORGANIZATIONS.items())
@@ -104,28 +90,58 @@ Ctrl-C stops everything.
 
 
 async def run_stack(ports: Ports) -> int:
+    """Serves until Ctrl-C (or SIGTERM), which is a successful stop; else the API's exit status."""
+    check_ports_free(
+        [
+            Listener("the API", ports.api, "API_PORT"),
+            Listener("the identity provider", ports.idp, "IDP_PORT"),
+            Listener("the Flow Connect simulator", ports.flow_connect, "FLOW_CONNECT_PORT"),
+        ]
+    )
     key = SigningKey.load_or_create(seed.KEY_FILE)
+    token = dev_token(key, ports)
     idp = IdentityProvider(client_id=seed.CLIENT_ID, keys=[key])
     async with running_server(idp.asgi_app(), host=seed.HOST, port=ports.idp):
+        # Process groups of their own: Ctrl-C reaches only us, and we stop each child with all it started.
         flow_connect = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "devstack.flow_connect", f"--port={ports.flow_connect}"),
             *(f"--jwks-url={ports.jwks_url}", f"--issuer={ports.issuer}"),
+            process_group=0,
         )
-        api = await asyncio.create_subprocess_exec(sys.executable, "-m", "app", env=api_environment(ports))
-        children = (api, flow_connect)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, api.terminate)
+        api = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app", env=api_environment(ports), process_group=0
+        )
         try:
-            await wait_until_listening(ports.url(ports.flow_connect), flow_connect, "the Flow Connect simulator")
-            await wait_until_listening(f"{ports.url(ports.api)}/graphql", api, "the API")
-            print(banner(ports, dev_token(key, ports)), flush=True)
-            return await api.wait()
+            return await _until_signalled(_serve(ports, token, api=api, flow_connect=flow_connect))
         finally:
-            for child in children:
-                if child.returncode is None:
-                    child.terminate()
-                    await child.wait()
+            await asyncio.gather(stop_group_async(api), stop_group_async(flow_connect))
+
+
+async def _serve(
+    ports: Ports, token: str, *, api: asyncio.subprocess.Process, flow_connect: asyncio.subprocess.Process
+) -> int:
+    simulator = ports.url(ports.flow_connect)
+    await wait_until_ready(flow_connect, "the Flow Connect simulator", answers_with_pid(simulator, flow_connect.pid))
+    await wait_until_ready(api, "the API", api_accepts(ports.url(ports.api), token))
+    print(banner(ports, token), flush=True)
+    return await api.wait()
+
+
+async def _until_signalled(work: Coroutine[None, None, int]) -> int:
+    working = asyncio.create_task(work)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if working.done():
+        return working.result()
+    working.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await working
+    return 0
 
 
 def main() -> int:
@@ -139,7 +155,11 @@ def main() -> int:
     if args.command == "token":
         print(dev_token(SigningKey.load_or_create(seed.KEY_FILE), ports))
         return 0
-    return asyncio.run(run_stack(ports))
+    try:
+        return asyncio.run(run_stack(ports))
+    except StartupError as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
     POST /connections/requests  {"target_org_id": "<uuid>"}  with `Authorization: Bearer <dev token>`
       201 created · 400 malformed body · 401 bad token · 403 token without org_id
       404 unknown organization · 409 already requested, or the caller's own organization
+    GET /healthz  {"status": "ok", "pid": <the simulator's process id>}
 
 State lives in SQLite (survives restarts; delete `.dev/` to reset).
 """
 
 import argparse
+import contextlib
 import json
+import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -57,6 +60,9 @@ class ConnectionStore:
         except sqlite3.IntegrityError:
             return None
         return request_id
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class TokenVerifier:
@@ -114,7 +120,16 @@ def create_flow_connect_app(*, store: ConnectionStore, verifier: TokenVerifier) 
             status_code=201,
         )
 
-    return Starlette(routes=[Route("/connections/requests", create_connection_request, methods=["POST"])])
+    async def healthz(_request: Request) -> JSONResponse:
+        # The pid tells `make run` that this process answered, not another one on the port.
+        return JSONResponse({"status": "ok", "pid": os.getpid()})
+
+    return Starlette(
+        routes=[
+            Route("/connections/requests", create_connection_request, methods=["POST"]),
+            Route("/healthz", healthz),
+        ]
+    )
 
 
 def main() -> None:
@@ -124,10 +139,9 @@ def main() -> None:
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--db", type=Path, default=seed.FLOW_CONNECT_DB)
     args = parser.parse_args()
-    app = create_flow_connect_app(
-        store=ConnectionStore(args.db), verifier=TokenVerifier(jwks_url=args.jwks_url, issuer=args.issuer)
-    )
-    uvicorn.run(app, host=seed.HOST, port=args.port, log_level="warning")
+    with contextlib.closing(ConnectionStore(args.db)) as store:
+        app = create_flow_connect_app(store=store, verifier=TokenVerifier(jwks_url=args.jwks_url, issuer=args.issuer))
+        uvicorn.run(app, host=seed.HOST, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
 import asyncio
 import contextlib
+import errno
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -15,26 +19,103 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-@contextlib.asynccontextmanager
-async def running_server(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve `app` on a loopback socket inside the current event loop; yields its base URL.
+def port_in_use(host: str, port: int) -> bool:
+    """Whether binding `port` fails because something holds it (what our server would hit)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn binds: a port left in TIME_WAIT by a previous run counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
 
-    Port 0 picks a free port, so parallel tests never collide.
+
+class _PromptServer(uvicorn.Server):
+    """A uvicorn server that begins its shutdown as soon as `stop()` is called, not at its next tick."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        self.should_exit = True
+        self._stop.set()
+
+    async def main_loop(self) -> None:
+        # uvicorn's own loop, except that the pause between ticks ends early on `stop()`.
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), 0.1)
+
+
+@dataclass(frozen=True)
+class _Running:
+    server: _PromptServer
+    task: asyncio.Task[None]
+    sock: socket.socket
+
+
+class ServerGroup:
+    """uvicorn servers inside the current event loop, stopped together on exit.
+
+    uvicorn pauses before closing connections; servers stopped one after another add those
+    pauses up, servers stopped together pay them once.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
+
+    def __init__(self) -> None:
+        self._running: list[_Running] = []
+
+    async def start(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serves `app` on a loopback socket; its base URL once it accepts connections.
+
+        Port 0 picks a free port, so parallel tests never collide.
+        """
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
+        server = _PromptServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+        running = _Running(server, asyncio.create_task(server.serve(sockets=[sock])), sock)
+        self._running.append(running)
         while not server.started:
-            if task.done():
-                task.result()  # re-raise why it could not start
+            if running.task.done():
+                self._running.remove(running)
+                sock.close()
+                running.task.result()  # re-raise why it could not start
                 raise RuntimeError("server stopped before it started")
             await asyncio.sleep(0.01)
-        yield f"http://{host}:{bound_port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+        return f"http://{host}:{sock.getsockname()[1]}"
+
+    async def aclose(self) -> None:
+        running, self._running = self._running, []
+        for each in running:
+            each.server.stop()
+        outcomes = await asyncio.gather(*(each.task for each in running), return_exceptions=True)
+        for each in running:
+            each.sock.close()
+        errors = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if errors:
+            raise BaseExceptionGroup("servers failed while stopping", errors)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, _type: type[BaseException] | None, _value: BaseException | None, _traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running_server(app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """One server of its own group: `ServerGroup.start`, stopped when the block ends."""
+    async with ServerGroup() as group:
+        yield await group.start(app, host=host, port=port)

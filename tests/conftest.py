@@ -1,5 +1,5 @@
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +11,32 @@ from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
-from devstack.serving import running_server
+from devstack.serving import ServerGroup
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.processes import ProcessKey, kill, session_processes
 from tests.fixtures.upstream import FakeFlowConnect
+
+
+def _none_left_since(before: dict[ProcessKey, str]) -> None:
+    left = {key: command for key, command in session_processes().items() if key not in before}
+    kill(left)
+    assert not left, f"processes outlived their test: {sorted(left.values())}"
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_the_test() -> Iterator[None]:
+    before = session_processes()
+    yield
+    _none_left_since(before)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_process_outlives_the_session() -> Iterator[None]:
+    """Module- and session-scoped fixtures stop their processes after the last test that used them."""
+    before = session_processes()
+    yield
+    _none_left_since(before)
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +45,16 @@ def signing_key() -> SigningKey:
 
 
 @pytest.fixture
-async def idp(signing_key: SigningKey) -> AsyncIterator[RunningIdentityProvider]:
+async def servers() -> AsyncIterator[ServerGroup]:
+    """The in-process servers of one test, stopped together after it."""
+    async with ServerGroup() as group:
+        yield group
+
+
+@pytest.fixture
+async def idp(signing_key: SigningKey, servers: ServerGroup) -> RunningIdentityProvider:
     provider = IdentityProvider(client_id=TEST_CLIENT_ID, keys=[signing_key])
-    async with running_server(provider.asgi_app()) as url:
-        yield RunningIdentityProvider(provider=provider, url=url)
+    return RunningIdentityProvider(provider=provider, url=await servers.start(provider.asgi_app()))
 
 
 @pytest.fixture
@@ -46,10 +74,9 @@ class RunningUpstream:
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[RunningUpstream]:
+async def upstream(servers: ServerGroup) -> RunningUpstream:
     fake = FakeFlowConnect()
-    async with running_server(fake.asgi_app()) as url:
-        yield RunningUpstream(fake=fake, url=url)
+    return RunningUpstream(fake=fake, url=await servers.start(fake.asgi_app()))
 
 
 @pytest.fixture
@@ -62,10 +89,13 @@ ApiFactory = Callable[..., Awaitable[GraphQLClient]]
 
 @pytest.fixture
 async def start_api(
-    workos_settings: WorkOSSettings, flow_connect_settings: FlowConnectApiSettings
+    servers: ServerGroup, workos_settings: WorkOSSettings, flow_connect_settings: FlowConnectApiSettings
 ) -> AsyncIterator[ApiFactory]:
-    """Starts the real app on a loopback port; keyword arguments replace settings or providers."""
-    async with contextlib.AsyncExitStack() as stack:
+    """Starts the real app on a loopback port; keyword arguments replace settings or providers.
+
+    Its clients are closed before the servers stop, so no server waits on an idle connection.
+    """
+    async with contextlib.AsyncExitStack() as clients:
 
         async def start(
             *,
@@ -82,8 +112,8 @@ async def start_api(
                 graphql or GraphQLSettings(),
                 LoggingSettings(),
             ]
-            url = await stack.enter_async_context(running_server(create_app(settings, overrides=overrides)))
-            http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+            url = await servers.start(create_app(settings, overrides=overrides))
+            http = await clients.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
             return GraphQLClient(http)
 
         yield start

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from devstack import seed
+from devstack.processes import stop_group_async
 from devstack.serving import free_port
 from tests.e2e.process import REPO_ROOT
 
@@ -49,6 +50,7 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO_ROOT)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        process_group=0,
     )
     assert stack.stdout is not None
     try:
@@ -62,9 +64,7 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
         stack.send_signal(signal.SIGINT)
         returncode = await asyncio.wait_for(stack.wait(), 20)
     finally:
-        if stack.returncode is None:
-            stack.kill()
-            await stack.wait()
+        await stop_group_async(stack)
 
     assert viewer["data"]["viewer"]["organizationId"] == seed.DEV_ORG_ID
     assert re.fullmatch(r"[0-9a-f-]{36}", viewer["data"]["viewer"]["flowUserId"])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack.processes import stop_group
 from devstack.serving import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,15 +49,14 @@ def api_process(
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
+            process_group=0,  # its workers and their resource tracker are stopped with it
         )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_listening(url, process)
         yield url, process
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        stop_group(process)
         if process.stdout:
             process.stdout.close()
 
@@ -88,6 +88,7 @@ def dev_stack(cwd: Path) -> Iterator[tuple[str, str]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        process_group=0,
     )
     try:
         assert process.stdout is not None
@@ -106,7 +107,6 @@ def dev_stack(cwd: Path) -> Iterator[tuple[str, str]]:
         ).stdout.strip()
         yield f"http://127.0.0.1:{ports['--api-port']}", token
     finally:
-        process.terminate()
-        process.wait(20)
+        stop_group(process)
         if process.stdout:
             process.stdout.close()

@@ -1,6 +1,7 @@
 """createConnection end to end: the real API over HTTP, in front of a real loopback upstream."""
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ import pytest
 from app.core.config import FlowConnectApiSettings
 from devstack import seed
 from devstack.flow_connect import ConnectionStore, TokenVerifier, create_flow_connect_app
-from devstack.serving import free_port, running_server
+from devstack.serving import ServerGroup, free_port, running_server
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import RunningIdentityProvider
@@ -26,12 +27,11 @@ async def simulator_api(
     start_api: ApiFactory, idp: RunningIdentityProvider, tmp_path: Path
 ) -> AsyncIterator[GraphQLClient]:
     """The API in front of the dev stack's Flow Connect simulator."""
-    simulator = create_flow_connect_app(
-        store=ConnectionStore(tmp_path / "flow_connect.sqlite3"),
-        verifier=TokenVerifier(jwks_url=idp.jwks_url, issuer=idp.url),
-    )
-    async with running_server(simulator) as url:
-        yield await start_api(flow_connect=FlowConnectApiSettings(flow_connect_api_url=url))
+    with contextlib.closing(ConnectionStore(tmp_path / "flow_connect.sqlite3")) as store:
+        simulator = create_flow_connect_app(store=store, verifier=TokenVerifier(jwks_url=idp.jwks_url, issuer=idp.url))
+        # Stopped before its store closes, so no request can reach a closed database.
+        async with running_server(simulator) as url:
+            yield await start_api(flow_connect=FlowConnectApiSettings(flow_connect_api_url=url))
 
 
 async def test_phase5_valid_target_then_conflict_on_repeat(
@@ -162,13 +162,13 @@ async def test_connection_refused_is_remote_api_error(start_api: ApiFactory, idp
 
 
 async def test_redirect_is_not_followed(
-    api: GraphQLClient, idp: RunningIdentityProvider, upstream: RunningUpstream
+    api: GraphQLClient, idp: RunningIdentityProvider, upstream: RunningUpstream, servers: ServerGroup
 ) -> None:
     elsewhere = FakeFlowConnect()
-    async with running_server(elsewhere.asgi_app()) as elsewhere_url:
-        upstream.fake.respond(302, b"", {"location": f"{elsewhere_url}/steal-token"})
+    elsewhere_url = await servers.start(elsewhere.asgi_app())
+    upstream.fake.respond(302, b"", {"location": f"{elsewhere_url}/steal-token"})
 
-        response = await api.execute(CREATE, token=idp.token(), variables={"target": GLOBEX})
+    response = await api.execute(CREATE, token=idp.token(), variables={"target": GLOBEX})
 
     assert response.error_extensions == [{"code": "REMOTE_API_ERROR", "statusCode": 302}]
     assert len(upstream.fake.requests) == 1
