@@ -61,4 +61,3 @@ class RemoteApiError(AppError):
 
     def __init__(self, message: str | None = None, *, status_code: int | None = None) -> None:
         super().__init__(message, extensions={"statusCode": status_code} if status_code is not None else None)
-        self.status_code = status_code

@@ -46,6 +46,6 @@ async def test_queued_mutations_are_not_sent_once_their_deadline_is_nearly_spent
     assert [r.error_messages for r in queued] == [["The Flow Connect API is busy; the request was not sent."]] * QUEUED
     assert posts_read == POOL_SIZE
     attempts = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "flow_connect_call"]
-    assert sorted(line["error"] for line in attempts) == ["CancelledError"] * POOL_SIZE + ["ConnectTimeout"] * QUEUED, (
+    assert sorted(line["error"] for line in attempts) == ["CancelledError"] * POOL_SIZE + ["NotSentError"] * QUEUED, (
         "one line per attempt actually made: the queued ones gave up waiting for the pool, none was retried"
     )

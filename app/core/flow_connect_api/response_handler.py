@@ -1,12 +1,13 @@
-"""Flow Connect HTTP status → our typed errors, per the plan's error-mapping table."""
+"""Flow Connect HTTP status → our typed errors: the plan's error-mapping table, as data."""
 
 import json
 import unicodedata
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import httpx
 
-from app.errors import ConflictError, NotFoundError, RemoteApiError, UnauthorizedError
+from app.errors import AppError, ConflictError, NotFoundError, RemoteApiError, UnauthorizedError
 
 MAX_REMOTE_MESSAGE_LENGTH = 500
 _MESSAGE_FIELDS = ("message", "detail", "error")
@@ -15,30 +16,47 @@ _MESSAGE_FIELDS = ("message", "detail", "error")
 _UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Rule:
+    error: type[AppError]
+    # Used when Flow Connect sent no message of its own, or when its message is not passed on.
+    fallback: str
+    passes_remote_message: bool
+
+
+_REFUSED = "The Flow Connect API refused your credentials."
+_RULES: dict[int, _Rule] = {
+    HTTPStatus.BAD_REQUEST: _Rule(
+        error=RemoteApiError,
+        fallback="The Flow Connect API rejected the request (HTTP 400).",
+        passes_remote_message=True,
+    ),
+    HTTPStatus.UNAUTHORIZED: _Rule(error=UnauthorizedError, fallback=_REFUSED, passes_remote_message=False),
+    HTTPStatus.FORBIDDEN: _Rule(error=UnauthorizedError, fallback=_REFUSED, passes_remote_message=False),
+    HTTPStatus.NOT_FOUND: _Rule(
+        error=NotFoundError, fallback="The Flow Connect API found no such resource.", passes_remote_message=True
+    ),
+    HTTPStatus.CONFLICT: _Rule(
+        error=ConflictError, fallback="The request conflicts with an existing one.", passes_remote_message=True
+    ),
+}
+
+
 def raise_for_status(response: httpx.Response) -> None:
     """Return quietly on 2xx; otherwise raise the error the client should see."""
     status = response.status_code
     if HTTPStatus.OK <= status < HTTPStatus.MULTIPLE_CHOICES:
         return
-    if status == HTTPStatus.BAD_REQUEST:
-        raise RemoteApiError(remote_message(response), status_code=status)
-    if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
-        raise UnauthorizedError("The Flow Connect API refused your credentials.")
-    if status == HTTPStatus.NOT_FOUND:
-        raise NotFoundError(_remote_message_or_none(response) or "The Flow Connect API found no such resource.")
-    if status == HTTPStatus.CONFLICT:
-        raise ConflictError(_remote_message_or_none(response) or "The request conflicts with an existing one.")
-    raise RemoteApiError(f"The Flow Connect API failed (HTTP {status}).", status_code=status)
+    rule = _RULES.get(status)
+    if rule is None:  # 3xx (never followed), other 4xx, 5xx
+        raise RemoteApiError(f"The Flow Connect API failed (HTTP {status}).", status_code=status)
+    message = (_remote_message(response) if rule.passes_remote_message else None) or rule.fallback
+    if rule.error is RemoteApiError:
+        raise RemoteApiError(message, status_code=status)
+    raise rule.error(message)
 
 
-def remote_message(response: httpx.Response) -> str:
-    """The remote's own human message, or a generic one naming the status."""
-    return (
-        _remote_message_or_none(response) or f"The Flow Connect API rejected the request (HTTP {response.status_code})."
-    )
-
-
-def _remote_message_or_none(response: httpx.Response) -> str | None:
+def _remote_message(response: httpx.Response) -> str | None:
     try:
         payload = json.loads(response.content)
     except ValueError:

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from app.core.config import FlowConnectApiSettings
-from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectHttpClient
-from app.core.flow_connect_api.flow_connect_api_client import RETRY_ATTEMPTS
+from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectTransport
+from app.core.flow_connect_api.flow_connect_api_client import CONNECT_RETRIES
 from app.errors import RemoteApiError
 from devstack.serving import free_port
 from tests.conftest import RunningUpstream
@@ -55,7 +55,7 @@ async def test_post_raises_remote_api_error_on_network_failure() -> None:
             await client.post("/connections/requests", {})
 
     assert raised.value.extensions == {"code": "REMOTE_API_ERROR"}
-    assert raised.value.status_code is None
+    assert raised.value.extensions.get("statusCode") is None
     assert raised.value.message == "The Flow Connect API is unreachable."
 
 
@@ -83,15 +83,17 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
     async def up_after_first_attempt(exchange: Exchange) -> None:
         await exchange.respond(201, b"{}")
 
-    http = FlowConnectHttpClient(base_url=settings.base_url, connect_timeout=5, trace_configs=[trace])
+    transport = FlowConnectTransport(
+        base_url=settings.base_url, connect_timeout=5, max_connections=10, trace_configs=[trace]
+    )
     try:
-        client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
+        client = FlowConnectApiClient(transport=transport, auth_info=caller(), settings=settings)
         call = asyncio.create_task(client.post("/connections/requests", {}))
         await attempted.wait()  # refused: nothing listens yet
         async with raw_upstream(up_after_first_attempt, port=port) as (upstream, _):
             response = await call
     finally:
-        await http.aclose()
+        await transport.aclose()
 
     assert response.status_code == 201
     assert len(attempts) >= 2
@@ -103,16 +105,18 @@ async def test_a_connect_that_keeps_failing_is_attempted_exactly_retry_attempts_
     trace, attempts, _ = _recording_attempts()
     settings = FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{free_port()}")
 
-    http = FlowConnectHttpClient(base_url=settings.base_url, connect_timeout=5, trace_configs=[trace])
+    transport = FlowConnectTransport(
+        base_url=settings.base_url, connect_timeout=5, max_connections=10, trace_configs=[trace]
+    )
     try:
-        client = FlowConnectApiClient(http=http, auth_info=caller(), settings=settings)
+        client = FlowConnectApiClient(transport=transport, auth_info=caller(), settings=settings)
         with pytest.raises(RemoteApiError, match="unreachable"):
             await client.post("/connections/requests", {})
     finally:
-        await http.aclose()
+        await transport.aclose()
 
     # The bare first attempt and stamina's retries together: no extra attempt, none missing.
-    assert len(attempts) == RETRY_ATTEMPTS
+    assert len(attempts) == CONNECT_RETRIES.attempts
 
 
 async def test_cookies_set_for_one_caller_never_reach_the_next(upstream: RunningUpstream) -> None:
@@ -123,3 +127,18 @@ async def test_cookies_set_for_one_caller_never_reach_the_next(upstream: Running
         await client.post("/connections/requests", {})
 
     assert [request.headers.get("cookie") for request in upstream.fake.requests] == [None, None]
+
+
+async def test_any_method_goes_through_the_same_path(upstream: RunningUpstream) -> None:
+    async with flow_connect_api_client(upstream.url) as client:
+        listed = await client.request("GET", "/connections/requests")
+        await client.request("DELETE", "/connections/requests/42")
+
+    get, delete = upstream.fake.requests
+    assert listed.status_code == 201
+    assert (get.method, get.path, get.body) == ("GET", "/connections/requests", b"")
+    assert "idempotency-key" not in get.headers
+    assert "content-type" not in get.headers
+    assert (delete.method, delete.path) == ("DELETE", "/connections/requests/42")
+    assert delete.headers["authorization"] == f"Bearer {TEST_ACCESS_TOKEN}"
+    assert "idempotency-key" in delete.headers

@@ -1,0 +1,163 @@
+"""The one pooled connection to Flow Connect per process, and the one place its failures are named.
+
+aiohttp's pool carries every call: httpx's own pool serialises under concurrency, and building an
+`httpx.Request` and passing it through a transport costs more than the exchange itself. What comes
+back is the `httpx.Response` the plan's client returns. A failure is one of two internal errors,
+because only one of them may be retried:
+
+    NotSentError   nothing reached Flow Connect (connecting failed, or no connection in time)
+    SentError      the request may have reached Flow Connect (a reset or disconnect after sending)
+
+httpx-aiohttp was not used: it maps a disconnect *after* sending to `httpx.ConnectTimeout`, which a
+retry of connect failures would resend.
+"""
+
+import contextlib
+import math
+from collections.abc import AsyncIterator, Mapping, Sequence
+
+import aiohttp
+import httpx
+from yarl import URL
+
+from app.core.config import FlowConnectApiSettings
+from app.core.flow_connect_api.instrumentation import ObservedAttempt
+
+# Flow Connect's answers are small JSON documents; anything longer is cut, never buffered whole.
+MAX_RESPONSE_BYTES = 64 * 1024
+_DEFAULT_HEADERS = {"Accept": "application/json", "User-Agent": "flow-api"}
+# Below the idle timeouts of common servers and load balancers, so a pooled connection is
+# dropped by us before the other side closes it under a request (httpx's default, too).
+KEEPALIVE_SECONDS = 5.0
+# Dropped from the response we hand on: its body is already decoded and may be cut.
+_BODY_FRAMING_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
+
+
+class NotSentError(Exception):
+    """Nothing reached Flow Connect: safe to retry. The message is meant for the client."""
+
+
+class SentError(Exception):
+    """The request may have reached Flow Connect: never retried. The message is meant for the client."""
+
+
+def _translated(error: aiohttp.ClientError) -> NotSentError | SentError:
+    """aiohttp's failures in our two kinds; the order matters, the first two are ClientErrors too."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):  # connecting, or waiting for a pooled connection
+        return NotSentError("The Flow Connect API did not accept a connection in time; the request was not sent.")
+    if isinstance(error, aiohttp.ClientConnectorError):  # refused, unreachable, DNS, TLS handshake
+        return NotSentError("The Flow Connect API is unreachable.")
+    return SentError("The Flow Connect API dropped the connection before answering.")
+
+
+class FlowConnectTransport:
+    """A type of its own so DI can never hand it (and the bearer tokens it carries) to another caller."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        connect_timeout: float,
+        max_connections: int,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._connect_timeout = connect_timeout
+        self._max_connections = max_connections
+        self._trace_configs = list(trace_configs)
+        self._urls: dict[str, URL] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        send_within: float,
+        attempt: int,
+    ) -> httpx.Response:
+        """One attempt, observed (log line, metrics, span). Waiting for a pooled connection and
+        connecting must end within `send_within` seconds, else NotSentError; the answer is read up
+        to MAX_RESPONSE_BYTES. Reading has no timer of its own: the caller's deadline bounds it."""
+        url = self._url(path)
+        all_headers = {**_DEFAULT_HEADERS, **headers}  # the observer adds the trace header to these
+        timeout = aiohttp.ClientTimeout(
+            # ceil_threshold: aiohttp would round timeouts above 5 s up to whole seconds, past the budget.
+            total=None,
+            connect=send_within,
+            sock_connect=self._connect_timeout,
+            ceil_threshold=math.inf,
+        )
+        with ObservedAttempt(method, url, all_headers, attempt) as observed:
+            try:
+                async with self._get_session().request(
+                    method,
+                    url,
+                    data=content,
+                    headers=all_headers,
+                    timeout=timeout,
+                    # A redirect would carry the caller's bearer token to wherever it points.
+                    allow_redirects=False,
+                    compress=False,
+                ) as response:
+                    body = await _read_capped(response.content)
+            except aiohttp.ClientError as error:
+                raise _translated(error) from error
+            observed.status = response.status
+        # Leaving the block returned a fully read connection to the pool and closed a cut one.
+        kept = [(name, value) for name, value in response.raw_headers if name.lower() not in _BODY_FRAMING_HEADERS]
+        return httpx.Response(response.status, headers=kept, content=body)
+
+    def _url(self, path: str) -> URL:
+        """`path` under the base URL, parsed once per path."""
+        if (url := self._urls.get(path)) is None:
+            url = self._urls[path] = URL(self._base_url + path)
+        return url
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        # Created on first use: aiohttp binds the session to the running event loop.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections,
+                    limit_per_host=0,
+                    keepalive_timeout=KEEPALIVE_SECONDS,
+                    ssl=httpx.create_ssl_context(),
+                ),
+                # One session serves every caller: a cookie set for one must never reach another.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # Never pick up proxies or netrc credentials from the environment.
+                trust_env=False,
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+                trace_configs=self._trace_configs or None,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+async def _read_capped(stream: aiohttp.StreamReader) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_RESPONSE_BYTES and (chunk := await stream.read(MAX_RESPONSE_BYTES - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+@contextlib.asynccontextmanager
+async def create_flow_connect_transport(settings: FlowConnectApiSettings) -> AsyncIterator[FlowConnectTransport]:
+    """Lives as long as the DI container: opened at start-up, closed at shutdown."""
+    transport = FlowConnectTransport(
+        base_url=settings.base_url,
+        connect_timeout=settings.flow_connect_api_connect_timeout,
+        max_connections=settings.flow_connect_api_max_connections,
+    )
+    try:
+        yield transport
+    finally:
+        await transport.aclose()
