@@ -18,8 +18,12 @@ class RefusedError(Exception):
 @pytest.fixture
 def retries_seen() -> Iterator[list[RetryDetails]]:
     seen: list[RetryDetails] = []
+
+    def record(details: RetryDetails) -> None:
+        seen.append(details)
+
     previous = stamina.instrumentation.get_on_retry_hooks()
-    stamina.instrumentation.set_on_retry_hooks([seen.append])
+    stamina.instrumentation.set_on_retry_hooks([record])
     yield seen
     stamina.instrumentation.set_on_retry_hooks(previous)
 
