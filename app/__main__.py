@@ -1,4 +1,4 @@
-"""`python -m app`: serve `app.main:app` with uvicorn (HOST, PORT, WEB_CONCURRENCY)."""
+"""`python -m app`: serve the app with uvicorn (HOST, PORT, WEB_CONCURRENCY)."""
 
 import contextlib
 import functools
@@ -43,7 +43,8 @@ def _serve(server: ServerSettings) -> None:
     )
     protocol: Any = functools.partial(BoundedHttpProtocol, limits=limits)  # uvicorn calls it like a class
     uvicorn.run(
-        "app.main:app",
+        "app.main:create_served_app",
+        factory=True,
         host=server.host,
         port=server.port,
         workers=server.web_concurrency,

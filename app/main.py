@@ -1,6 +1,5 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from functools import cache
 from typing import Any
 
 import aioinject
@@ -10,7 +9,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app.core.body_limit import BodyLimitMiddleware
-from app.core.config import AppSettings, GraphQLSettings, LoggingSettings, load_settings, pick
+from app.core.config import GraphQLSettings, LoggingSettings, load_settings, pick
 from app.core.gc_tuning import tune_for_serving
 from app.core.health import healthz, readyz_endpoint
 from app.core.http.unexpected_errors import UnexpectedErrorMiddleware
@@ -35,16 +34,16 @@ def create_app(
     for a process that only serves this app, not for a test run that builds many.
     """
     loaded = list(settings) if settings is not None else load_settings(settings_classes)
-    development = pick(loaded, AppSettings).is_development
     graphql_settings = pick(loaded, GraphQLSettings)
     logging_settings = pick(loaded, LoggingSettings)
-    configure_logging(json=logging_settings.renders_json(development=development), level=logging_settings.log_level)
+    configure_logging(json=logging_settings.log_format == "json", level=logging_settings.log_level)
     tracer_provider = configure_tracing()
 
     container = create_container(loaded, overrides=overrides)
     graphql = FlowGraphQLView(
-        create_schema(container, graphql_settings, development=development, tracing=tracer_provider is not None),
-        graphql_ide="graphiql" if graphql_settings.ide_enabled(development=development) else None,
+        create_schema(graphql_settings, tracing=tracer_provider is not None),
+        container=container,
+        graphql_ide="graphiql" if graphql_settings.graphql_ide else None,
     )
 
     @asynccontextmanager
@@ -75,14 +74,7 @@ def create_app(
     return app
 
 
-@cache
-def _app_from_environment() -> Starlette:
+def create_served_app() -> Starlette:
+    """The app as `python -m app` serves it, through uvicorn's factory mode (so importing this
+    module reads no environment): settings from the environment, the collector tuned for serving."""
     return create_app(tune_gc=True)
-
-
-def __getattr__(name: str) -> Starlette:
-    # `app.main:app` for ASGI servers, built on first access rather than at import,
-    # so importing this module never reads the environment.
-    if name == "app":
-        return _app_from_environment()
-    raise AttributeError(name)

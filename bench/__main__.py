@@ -117,7 +117,7 @@ class Bench:
             app = "bench.forwarders:httpx_app" if row == r.HTTPX else "bench.forwarders:aiohttp_app"
             command, env = r.uvicorn_command(app, port), r.forwarder_env(upstream)
         elif row == r.NAIVE:
-            command = r.uvicorn_command("bench.naive_app:app", port)
+            command = r.uvicorn_command("bench.naive_app:create_naive_app", port, factory=True)
             env = r.service_env(port=port, idp_url=self.idp_url, upstream=upstream)
         else:
             workers = 2 if row == r.OURS_2W else 1

@@ -1,11 +1,10 @@
 """The service as the seed plan wrote its client: a new `httpx.AsyncClient` per call.
 
-Benchmark-only ASGI entry point, `uvicorn bench.naive_app:app`: the real app with the
+Benchmark-only ASGI app factory, `uvicorn --factory bench.naive_app:create_naive_app`: the real app with the
 Flow Connect client swapped through the DI overrides, so the gap to `python -m app`
 is exactly the cost of not pooling connections.
 """
 
-from functools import cache
 from typing import Any
 
 import httpx
@@ -42,13 +41,5 @@ class NaiveFlowConnectApiClient(FlowConnectApiClient):
             raise RemoteApiError("The Flow Connect API is unreachable.") from None
 
 
-@cache
-def _app_from_environment() -> Starlette:
+def create_naive_app() -> Starlette:
     return create_app(overrides=[Scoped(NaiveFlowConnectApiClient, interface=FlowConnectApiClient)], tune_gc=True)
-
-
-def __getattr__(name: str) -> Starlette:
-    # Built on first access, like `app.main:app`, so importing this module reads no environment.
-    if name == "app":
-        return _app_from_environment()
-    raise AttributeError(name)

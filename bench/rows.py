@@ -87,7 +87,7 @@ def nginx_command(nginx: str, conf: Path) -> list[str]:
     return [nginx, "-p", str(conf.parent), "-e", str(conf.parent / "nginx-error.log"), "-c", str(conf)]
 
 
-def uvicorn_command(app: str, port: int) -> list[str]:
+def uvicorn_command(app: str, port: int, *, factory: bool = False) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -101,6 +101,7 @@ def uvicorn_command(app: str, port: int) -> list[str]:
         "--no-access-log",
         "--no-server-header",
         "--log-level=warning",
+        *(["--factory"] if factory else []),
     ]
 
 

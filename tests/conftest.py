@@ -7,7 +7,7 @@ import httpx
 import pytest
 from aioinject import Provider
 
-from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
+from app.core.config import FlowConnectApiSettings, GraphQLSettings, WorkOSSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
@@ -15,6 +15,7 @@ from devstack.serving import ServerGroup
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.processes import ProcessKey, kill, session_processes
+from tests.fixtures.settings import settings_for_test
 from tests.fixtures.upstream import FakeFlowConnect
 
 
@@ -105,13 +106,8 @@ async def start_api(
             graphql: GraphQLSettings | None = None,
             overrides: tuple[Provider[Any], ...] = (),
         ) -> GraphQLClient:
-            settings = [
-                AppSettings(app_env=app_env),
-                workos or workos_settings,
-                flow_connect or flow_connect_settings,
-                graphql or GraphQLSettings(),
-                LoggingSettings(),
-            ]
+            given = [workos or workos_settings, flow_connect or flow_connect_settings, *([graphql] if graphql else [])]
+            settings = settings_for_test(app_env=app_env, given=given)
             url = await servers.start(create_app(settings, overrides=overrides))
             http = await clients.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
             return GraphQLClient(http)

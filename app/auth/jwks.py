@@ -2,7 +2,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
 
 import httpx
 import jwt
@@ -39,14 +38,12 @@ class JwksKeyStore:
         min_refresh_interval: float,
         max_age: float,
         fetch_timeout: float,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._url = url
         self._min_refresh_interval = min_refresh_interval
         self._max_age = max_age
         self._fetch_timeout = fetch_timeout
-        self._clock = clock
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
@@ -86,10 +83,10 @@ class JwksKeyStore:
                 await self._refreshing
 
     def _is_stale(self) -> bool:
-        return self._fetched_at is None or self._clock() - self._fetched_at >= self._max_age
+        return self._fetched_at is None or time.monotonic() - self._fetched_at >= self._max_age
 
     def _may_refresh(self) -> bool:
-        return self._attempted_at is None or self._clock() - self._attempted_at >= self._min_refresh_interval
+        return self._attempted_at is None or time.monotonic() - self._attempted_at >= self._min_refresh_interval
 
     async def _refresh_if_allowed(self) -> None:
         if (refreshing := self._start_refresh_if_allowed()) is not None:
@@ -99,7 +96,7 @@ class JwksKeyStore:
     def _start_refresh_if_allowed(self) -> asyncio.Task[None] | None:
         # No await between the check and the start: callers that arrive during a fetch join it.
         if self._refreshing is None and self._may_refresh():
-            self._attempted_at = self._clock()
+            self._attempted_at = time.monotonic()
             self._refreshing = asyncio.create_task(self._refresh())
         return self._refreshing
 
@@ -115,7 +112,7 @@ class JwksKeyStore:
             self._refreshing = None
         self._keys = keys
         JWKS_REFRESHES.labels("ok").inc()
-        self._fetched_at = self._clock()
+        self._fetched_at = time.monotonic()
         logger.info("jwks_refreshed", url=self._url, keys=len(self._keys))
 
     async def _fetch(self) -> dict[str, jwt.PyJWK]:

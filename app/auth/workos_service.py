@@ -1,5 +1,4 @@
 import time
-from collections.abc import Callable
 from typing import NamedTuple
 
 import jwt
@@ -31,13 +30,11 @@ def _until_expiry(_token: str, verified: _Verified, _now: float) -> float:
 class WorkOSService:
     """Turns an `Authorization` header into a verified `AuthInfo`, or raises `UnauthorizedError`."""
 
-    def __init__(
-        self, *, settings: WorkOSSettings, key_store: JwksKeyStore, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, *, settings: WorkOSSettings, key_store: JwksKeyStore) -> None:
         self._issuers = settings.workos_issuer
         self._key_store = key_store
         self._verified: TLRUCache[str, _Verified] = TLRUCache(
-            maxsize=VERIFIED_TOKENS_CACHED, ttu=_until_expiry, timer=clock
+            maxsize=VERIFIED_TOKENS_CACHED, ttu=_until_expiry, timer=time.time
         )
 
     async def authenticate(self, authorization: str | None) -> AuthInfo:

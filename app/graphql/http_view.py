@@ -1,23 +1,27 @@
 import json
 import re
-from typing import Any, cast
+from typing import cast
 
+import aioinject
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.ides import GraphQL_IDE
+from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from app.core.http.responses import error_response
 from app.errors.classification import BAD_REQUEST, for_client
+from app.graphql.context import GraphQLContext
 from app.graphql.schemas.observability import record_rejected_request
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _JSON = "application/json"
-_REQUEST_ERROR_STATE = "graphql_request_error"
 # A JSON escape of a UTF-16 surrogate: only then can decoding leave a lone one in a string.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -31,7 +35,7 @@ class _MediaTypeAdapter(StarletteRequestAdapter):
         return content_type.lower() if content_type is not None else None
 
 
-class FlowGraphQLView(GraphQL[Any, None]):
+class FlowGraphQLView(GraphQL[GraphQLContext, None]):
     """Strawberry's ASGI view, plus: unexpected errors masked, requests it cannot interpret
     answered in our error shape, and GraphQL-over-HTTP content negotiation.
 
@@ -41,6 +45,16 @@ class FlowGraphQLView(GraphQL[Any, None]):
     """
 
     request_adapter_class = _MediaTypeAdapter
+
+    def __init__(self, schema: BaseSchema, *, container: aioinject.Container, graphql_ide: GraphQL_IDE | None) -> None:
+        super().__init__(schema, graphql_ide=graphql_ide)
+        self._container = container
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GraphQLContext:
+        # Only HTTP reaches this view: its route is not a WebSocket route.
+        assert isinstance(request, Request)  # noqa: S101
+        assert isinstance(response, Response)  # noqa: S101
+        return GraphQLContext(request=request, response=response, dependencies=self._container.root)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +67,9 @@ class FlowGraphQLView(GraphQL[Any, None]):
             response = error_response(error.status_code, error.reason, code=BAD_REQUEST)
             record_rejected_request(BAD_REQUEST)
         else:
-            _negotiate(request, response)
+            is_json = response.headers.get("content-type", "").startswith(_JSON)
+            if is_json and _accepts_graphql_response_json(request.headers):
+                response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
         await response(scope, receive, send)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -63,9 +79,16 @@ class FlowGraphQLView(GraphQL[Any, None]):
         request_error = result.data is None and all(error.path is None for error in result.errors or ())
         if not (request_error and _accepts_graphql_response_json(request.headers)):
             return processed
-        setattr(request.state, _REQUEST_ERROR_STATE, True)
-        # Nothing was executed, so per the spec there is no "data" entry at all.
+        # Nothing was executed, so per the spec there is no "data" entry at all (and the status is 400).
         return cast("GraphQLHTTPResponse", {key: value for key, value in processed.items() if key != "data"})
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(response_data, dict) and "data" not in response_data:
+            response.status_code = 400  # a request error answered as application/graphql-response+json
+        return response
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
@@ -89,15 +112,6 @@ class FlowGraphQLView(GraphQL[Any, None]):
         if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate_or_too_deep(decoded):
             raise HTTPException(400, "The request body contains an unpaired UTF-16 surrogate.")
         return decoded
-
-
-def _negotiate(request: Request, response: Response) -> None:
-    if not _accepts_graphql_response_json(request.headers):
-        return
-    if response.headers.get("content-type", "").startswith(_JSON):
-        response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
-        if getattr(request.state, _REQUEST_ERROR_STATE, False):
-            response.status_code = 400
 
 
 def _accepts_graphql_response_json(headers: Headers) -> bool:

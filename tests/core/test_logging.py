@@ -70,6 +70,8 @@ def test_log_format_defaults_follow_app_env(
     development: bool,  # noqa: FBT001 - a parametrized case
     renders_json: bool,  # noqa: FBT001
 ) -> None:
-    settings = LoggingSettings.model_validate({"log_format": log_format})
+    app_env = "development" if development else "production"
+    chosen = {"log_format": log_format} if log_format else {}
+    settings = LoggingSettings.model_validate({**chosen, "app_env": app_env})
 
-    assert settings.renders_json(development=development) is renders_json
+    assert (settings.log_format == "json") is renders_json

@@ -1,15 +1,12 @@
 from typing import Annotated
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
 
-from app.core.config.base import BASE_SETTINGS_CONFIG
+from app.core.config.base import EnvironmentAwareSettings, in_development
 
 
-class GraphQLSettings(BaseSettings):
+class GraphQLSettings(EnvironmentAwareSettings):
     """Limits on what a client may ask; defaults pass every legitimate operation of our schema."""
-
-    model_config = BASE_SETTINGS_CONFIG
 
     # Field nesting below the root (`viewer { flowUserId }` is 1); introspection fields are
     # not counted (Strawberry's rule), production refuses introspection instead.
@@ -18,11 +15,5 @@ class GraphQLSettings(BaseSettings):
     graphql_max_tokens: Annotated[int, Field(ge=10, le=100_000)] = 2000
     graphql_max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     # Unset: on in development, off in production.
-    graphql_introspection: bool | None = None
-    graphql_ide: bool | None = None
-
-    def introspection_enabled(self, *, development: bool) -> bool:
-        return development if self.graphql_introspection is None else self.graphql_introspection
-
-    def ide_enabled(self, *, development: bool) -> bool:
-        return development if self.graphql_ide is None else self.graphql_ide
+    graphql_introspection: bool = Field(default_factory=in_development)
+    graphql_ide: bool = Field(default_factory=in_development)

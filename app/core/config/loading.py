@@ -21,7 +21,8 @@ def load_settings(classes: Sequence[type[BaseSettings]]) -> list[BaseSettings]:
         except ValidationError as error:
             problems.extend(_describe(error))
     if problems:
-        raise ConfigError("; ".join(problems))
+        # APP_ENV is read by several classes; a bad value is still one line.
+        raise ConfigError("; ".join(dict.fromkeys(problems)))
     return loaded
 
 

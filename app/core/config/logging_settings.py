@@ -1,16 +1,13 @@
 from typing import Literal
 
-from pydantic_settings import BaseSettings
+from pydantic import Field
 
-from app.core.config.base import BASE_SETTINGS_CONFIG
+from app.core.config.base import EnvironmentAwareSettings, in_development
 
 
-class LoggingSettings(BaseSettings):
-    model_config = BASE_SETTINGS_CONFIG
-
+class LoggingSettings(EnvironmentAwareSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Unset: JSON lines in production, readable console output in development.
-    log_format: Literal["json", "console"] | None = None
-
-    def renders_json(self, *, development: bool) -> bool:
-        return self.log_format == "json" if self.log_format else not development
+    log_format: Literal["json", "console"] = Field(
+        default_factory=lambda validated: "console" if in_development(validated) else "json"
+    )

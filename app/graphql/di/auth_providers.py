@@ -1,6 +1,6 @@
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import httpx
 import strawberry
@@ -8,9 +8,7 @@ from aioinject import FromContext, Provider, Scope, Scoped, Singleton
 
 from app.auth import AuthInfo, JwksKeyStore, WorkOSService
 from app.core.config import WorkOSSettings
-
-if TYPE_CHECKING:
-    from starlette.requests import Request
+from app.graphql.context import GraphQLContext
 
 
 @contextlib.asynccontextmanager
@@ -31,29 +29,19 @@ async def create_jwks_key_store(settings: WorkOSSettings) -> AsyncIterator[JwksK
             await key_store.aclose()
 
 
-def create_workos_service(settings: WorkOSSettings, key_store: JwksKeyStore) -> WorkOSService:
-    # Not `Singleton(WorkOSService)`: aioinject would try to inject its `clock` test seam.
-    return WorkOSService(settings=settings, key_store=key_store)
-
-
-AUTH_INFO_CONTEXT_KEY = "auth_info"
-
-
 async def authenticate_request(info: strawberry.Info, workos: WorkOSService) -> AuthInfo:
-    # Resolved only by resolvers that ask for AuthInfo, so `__typename` needs no token.
-    # Kept in the request's GraphQL context: verified once per request, and the request's
-    # log line can name the caller.
-    if (known := info.context.get(AUTH_INFO_CONTEXT_KEY)) is not None:
-        return cast("AuthInfo", known)
-    request: Request = info.context["request"]
-    auth_info = await workos.authenticate(request.headers.get("authorization"))
-    info.context[AUTH_INFO_CONTEXT_KEY] = auth_info
-    return auth_info
+    # Resolved only by resolvers that ask for AuthInfo, so `__typename` needs no token. Kept in
+    # the context: verified once per request, and the request's log line can name the caller.
+    # `info` is unparametrised: aioinject looks providers up by the exact annotation.
+    context: GraphQLContext = info.context
+    if context.caller is None:
+        context.caller = await workos.authenticate(context.request.headers.get("authorization"))
+    return context.caller
 
 
 providers: list[Provider[Any]] = [
     Singleton(create_jwks_key_store),
-    Singleton(create_workos_service),
+    Singleton(WorkOSService),
     FromContext(strawberry.Info, scope=Scope.request),
     Scoped(authenticate_request),
 ]

@@ -8,11 +8,10 @@ import structlog
 from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from app.auth import AuthInfo
 from app.core.logging import is_enabled_for
 from app.core.metrics import graphql_duration, graphql_requests
 from app.errors.classification import REQUEST_ERROR_CODES, error_code
-from app.graphql.di.auth_providers import AUTH_INFO_CONTEXT_KEY
+from app.graphql.context import GraphQLContext
 
 logger = structlog.get_logger(__name__)
 
@@ -38,7 +37,7 @@ class RequestObservability(SchemaExtension):
         graphql_duration(operation_type, root_field).observe(duration)
         if not is_enabled_for(__name__, logging.INFO):  # skips building the event below LOG_LEVEL
             return
-        auth_info = context.context.get(AUTH_INFO_CONTEXT_KEY) if isinstance(context.context, dict) else None
+        caller = context.context.caller if isinstance(context.context, GraphQLContext) else None
         logger.info(
             "graphql_request",
             operation_type=operation_type,
@@ -46,7 +45,7 @@ class RequestObservability(SchemaExtension):
             root_field=root_field,
             duration_ms=round(duration * 1000, 2),
             error_codes=codes,
-            flow_user_id=str(auth_info.flow_user_id) if isinstance(auth_info, AuthInfo) else None,
+            flow_user_id=str(caller.flow_user_id) if caller is not None else None,
         )
 
 

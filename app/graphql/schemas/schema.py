@@ -1,9 +1,7 @@
 from typing import Any
 
-import aioinject
 import strawberry
 import structlog
-from aioinject.ext.strawberry import AioInjectExtension
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
@@ -41,16 +39,13 @@ class FlowSchema(strawberry.Schema):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
 
 
-def create_schema(
-    container: aioinject.Container, settings: GraphQLSettings, *, development: bool, tracing: bool = False
-) -> strawberry.Schema:
+def create_schema(settings: GraphQLSettings, *, tracing: bool = False) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     # The limits run while parsing and validating, so a hostile document never executes.
-    introspection = settings.introspection_enabled(development=development)
+    introspection = settings.graphql_introspection
     rules = _limit_rules(settings, introspection=introspection)
     extensions: list[Any] = [
         RequestObservability,
-        lambda: AioInjectExtension(container),
         # Clients send the same few documents over and over: each is parsed and validated once
         # (bounded LRUs keyed by the text, then by document and rules) - half our CPU otherwise.
         # Suggestions name fields a client could not discover otherwise: hidden with introspection.

@@ -1,8 +1,8 @@
 import strawberry
 from aioinject import Injected
-from aioinject.ext.strawberry import inject
 
 from app.auth import AuthInfo
+from app.graphql.context import inject
 
 
 @strawberry.type(description="The caller, as identified by their access token.")

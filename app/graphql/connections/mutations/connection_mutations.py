@@ -2,10 +2,10 @@ import uuid
 
 import strawberry
 from aioinject import Injected
-from aioinject.ext.strawberry import inject
 
 from app.errors import BadUserInputError
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
+from app.graphql.context import inject
 
 
 @strawberry.type
