@@ -1,6 +1,6 @@
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import strawberry
@@ -8,7 +8,9 @@ from aioinject import FromContext, Provider, Scope, Scoped, Singleton
 
 from app.auth import AuthInfo, JwksKeyStore, WorkOSService
 from app.core.config import WorkOSSettings
-from app.graphql.context import GraphQLContext
+
+if TYPE_CHECKING:
+    from app.graphql.context import GraphQLContext
 
 
 @contextlib.asynccontextmanager
