@@ -13,7 +13,6 @@ class AuthInfo:
 
     access_token: str = field(repr=False)  # forwarded upstream; kept out of reprs and logs
     flow_user_id: uuid.UUID
-    sub: str
     organization_id: str | None
 
 
@@ -23,7 +22,6 @@ def auth_info_from_claims(access_token: str, claims: Mapping[str, Any]) -> AuthI
     return AuthInfo(
         access_token=access_token,
         flow_user_id=_flow_user_id(claims.get("external_id"), sub),
-        sub=sub,
         # An empty org_id means "no organization", as an absent one does.
         organization_id=identifier(org_id, "org_id") if org_id not in (None, "") else None,
     )

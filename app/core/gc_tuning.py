@@ -1,10 +1,9 @@
 """Garbage-collector settings for a request-serving process.
 
-Each GraphQL request leaves ~90 objects in reference cycles (Strawberry's and graphql-core's
+Each GraphQL request leaves objects in reference cycles (Strawberry's and graphql-core's
 execution contexts, aioinject's request scope, Starlette's request) that only the cyclic
-collector frees. With CPython's default threshold (a collection every 700 allocations) the
-collector ran ~10 times a second under load and took 20-25 % of the CPU per request, mostly
-re-scanning the long-lived objects built at start-up (README, Performance).
+collector frees. At CPython's default threshold the collector runs many times a second under
+load, re-scanning the long-lived objects built at start-up each time (docs/performance.md).
 """
 
 import gc

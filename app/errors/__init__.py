@@ -6,6 +6,7 @@ from app.errors.common_errors import (
     RemoteApiError,
     ServiceUnavailableError,
     UnauthorizedError,
+    errors_description,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "RemoteApiError",
     "ServiceUnavailableError",
     "UnauthorizedError",
+    "errors_description",
 ]

@@ -13,6 +13,7 @@ Each class carries a stable ``extensions.code``. Anything else that escapes a
 resolver is masked to ``INTERNAL_SERVER_ERROR`` (see ``app.errors.classification``).
 """
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from strawberry.exceptions import StrawberryGraphQLError
@@ -61,3 +62,8 @@ class RemoteApiError(AppError):
 
     def __init__(self, message: str | None = None, *, status_code: int | None = None) -> None:
         super().__init__(message, extensions={"statusCode": status_code} if status_code is not None else None)
+
+
+def errors_description(errors: Iterable[type[AppError]]) -> str:
+    """The codes a field may answer with, for its description in the schema."""
+    return "Errors: " + ", ".join(error.code for error in errors) + "."

@@ -3,8 +3,8 @@
 httptools reads a request head of any size (and joins it in chunks, so its cost grows with the
 square of the size) and uvicorn only times out idle keep-alive connections. This subclass keeps
 the fast parser and adds: a cap on the request head (431), a deadline for the head and for
-each stall of the body, and a cap on open connections per worker (503). h11 has a head cap but
-no head deadline and costs ~30 % of our throughput; this is one class over the same parser.
+each stall of the body, and a cap on open connections per worker (503). uvicorn's h11 protocol
+has a head cap but no head deadline and a slower parser; this is one class over the fast one.
 """
 
 import asyncio

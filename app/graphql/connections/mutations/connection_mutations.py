@@ -3,18 +3,35 @@ import uuid
 import strawberry
 from aioinject import Injected
 
-from app.errors import BadUserInputError
+from app.errors import (
+    AppError,
+    BadUserInputError,
+    ConflictError,
+    NotFoundError,
+    RemoteApiError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    errors_description,
+)
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
 from app.graphql.context import inject
+
+# Named in the schema, so a client sees them in GraphiQL; anything else is INTERNAL_SERVER_ERROR.
+CREATE_CONNECTION_ERRORS: tuple[type[AppError], ...] = (
+    UnauthorizedError,
+    ServiceUnavailableError,
+    BadUserInputError,
+    NotFoundError,
+    ConflictError,
+    RemoteApiError,
+)
 
 
 @strawberry.type
 class ConnectionMutations:
     @strawberry.mutation(
-        description=(
-            "Send a connection request from the caller's organization to another one. "
-            "Errors: UNAUTHORIZED, BAD_USER_INPUT, NOT_FOUND, CONFLICT, REMOTE_API_ERROR."
-        )
+        description="Send a connection request from the caller's organization to another one. "
+        + errors_description(CREATE_CONNECTION_ERRORS)
     )
     @inject
     async def create_connection(
