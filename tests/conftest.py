@@ -1,4 +1,5 @@
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,13 @@ from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.processes import ProcessKey, kill, session_processes
 from tests.fixtures.settings import settings_for_test
 from tests.fixtures.upstream import FakeFlowConnect
+
+
+def pytest_configure() -> None:
+    # xdist's workers share the controller's session; each gets its own, so one worker's
+    # leftover check sees only the processes its own tests started.
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        os.setsid()
 
 
 def _none_left_since(before: dict[ProcessKey, str]) -> None:
