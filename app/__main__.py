@@ -14,8 +14,8 @@ import uvicorn
 
 from app.core.config import ConfigError, ServerSettings, load_settings, pick
 from app.core.http.protocol import BoundedHttpProtocol, HttpLimits
+from app.core.observability.tracing import configure_tracing
 from app.core.providers import settings_classes
-from app.core.tracing import configure_tracing
 
 
 def main() -> int:

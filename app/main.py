@@ -8,16 +8,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from app.core.body_limit import BodyLimitMiddleware
 from app.core.config import GraphQLSettings, LoggingSettings, load_settings, pick
-from app.core.gc_tuning import tune_for_serving
-from app.core.health import healthz, readyz_endpoint
+from app.core.http.body_limit import BodyLimitMiddleware
+from app.core.http.request_id import RequestIdMiddleware
 from app.core.http.unexpected_errors import UnexpectedErrorMiddleware
-from app.core.logging import configure_logging
-from app.core.metrics import metrics_endpoint
+from app.core.observability.gc_tuning import tune_for_serving
+from app.core.observability.health import healthz, readyz_endpoint
+from app.core.observability.logging import configure_logging
+from app.core.observability.metrics import metrics_endpoint
+from app.core.observability.tracing import configure_tracing
 from app.core.providers import create_container, settings_classes
-from app.core.request_id import RequestIdMiddleware
-from app.core.tracing import configure_tracing
 from app.graphql.http_view import FlowGraphQLView
 from app.graphql.schemas.schema import create_schema
 
@@ -30,7 +30,7 @@ def create_app(
 ) -> Starlette:
     """Build the ASGI app; `settings` defaults to loading every class in `settings_classes`.
 
-    `tune_gc` sets the process-wide garbage collector for serving once started (`app.core.gc_tuning`):
+    `tune_gc` sets the process-wide garbage collector for serving once started (`app.core.observability.gc_tuning`):
     for a process that only serves this app, not for a test run that builds many.
     """
     loaded = list(settings) if settings is not None else load_settings(settings_classes)

@@ -7,7 +7,7 @@ import httpx
 import jwt
 import structlog
 
-from app.core.metrics import JWKS_REFRESHES
+from app.core.observability.metrics import JWKS_REFRESHES
 from app.errors import ServiceUnavailableError, UnauthorizedError
 
 logger = structlog.get_logger(__name__)

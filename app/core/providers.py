@@ -6,8 +6,8 @@ from typing import Any
 import aioinject
 from pydantic_settings import BaseSettings
 
-from app.core import health
 from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
+from app.core.observability import health
 from app.graphql.di import api_client_providers, auth_providers
 
 settings_classes: list[type[BaseSettings]] = [

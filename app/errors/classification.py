@@ -10,7 +10,7 @@ BAD_REQUEST                  (outside GraphQL) an HTTP request whose body cannot
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
-from app.core.request_id import current_request_id
+from app.core.http.request_id import current_request_id
 
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"

@@ -9,7 +9,7 @@ from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api.retries import RetryPolicy, retried_on
 from app.core.flow_connect_api.transport import FlowConnectTransport, NotSentError, SentError
-from app.core.request_id import current_request_id
+from app.core.http.request_id import current_request_id
 from app.errors import RemoteApiError
 
 # Only failures to connect are retried: nothing was sent, so nothing can be duplicated.

@@ -14,8 +14,8 @@ import structlog
 from opentelemetry import propagate, trace
 from yarl import URL
 
-from app.core.logging import is_enabled_for
-from app.core.metrics import flow_connect_calls, flow_connect_duration, status_class
+from app.core.observability.logging import is_enabled_for
+from app.core.observability.metrics import flow_connect_calls, flow_connect_duration, status_class
 
 logger = structlog.get_logger(__name__)
 _tracer = trace.get_tracer(__name__)

@@ -18,7 +18,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from app.core.http.responses import error_body
-from app.core.metrics import http_rejections
+from app.core.observability.metrics import http_rejections
 from app.errors.classification import BAD_REQUEST
 
 logger = structlog.get_logger(__name__)

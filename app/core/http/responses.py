@@ -5,7 +5,7 @@ import json
 
 from starlette.responses import Response
 
-from app.core.request_id import current_request_id
+from app.core.http.request_id import current_request_id
 
 
 def error_body(message: str, *, code: str, request_id: str | None) -> bytes:

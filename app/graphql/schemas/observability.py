@@ -8,8 +8,8 @@ import structlog
 from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from app.core.logging import is_enabled_for
-from app.core.metrics import graphql_duration, graphql_requests
+from app.core.observability.logging import is_enabled_for
+from app.core.observability.metrics import graphql_duration, graphql_requests
 from app.errors.classification import REQUEST_ERROR_CODES, error_code
 from app.graphql.context import GraphQLContext
 

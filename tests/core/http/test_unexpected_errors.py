@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.core.http.request_id import RequestIdMiddleware
 from app.core.http.unexpected_errors import UnexpectedErrorMiddleware
-from app.core.logging import configure_logging
-from app.core.request_id import RequestIdMiddleware
+from app.core.observability.logging import configure_logging
 from devstack.serving import running_server
 
 SECRET = "s3cr3t-token-in-a-local"  # noqa: S105 - what must never reach the log

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.core.gc_tuning import GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD, tune_for_serving
+from app.core.observability.gc_tuning import GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD, tune_for_serving
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import structlog
 
 from app.core.config import LoggingSettings
-from app.core.logging import configure_logging
+from app.core.observability.logging import configure_logging
 
 
 @pytest.fixture
