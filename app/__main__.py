@@ -10,21 +10,31 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
+import structlog
 import uvicorn
 
-from app.core.config import ConfigError, ServerSettings, load_settings, pick
+from app.core.config import ConfigError, LoggingSettings, ServerSettings, SharedStateSettings, load_settings, pick
 from app.core.http.protocol import BoundedHttpProtocol, HttpLimits
+from app.core.observability.logging import configure_logging
 from app.core.observability.tracing import configure_tracing
 from app.core.providers import settings_classes
 
 
 def main() -> int:
     try:
-        server = pick(load_settings([ServerSettings, *settings_classes]), ServerSettings)
+        loaded = load_settings([ServerSettings, *settings_classes])
         configure_tracing()  # here too, so that a bad OTEL_* variable stops start-up cleanly
     except ConfigError as error:
         sys.stderr.write(f"flow-api: configuration error: {error}\n")
         return 2
+    server = pick(loaded, ServerSettings)
+    if server.web_concurrency > 1 and pick(loaded, SharedStateSettings).redis_url is None:
+        logging_settings = pick(loaded, LoggingSettings)
+        configure_logging(json=logging_settings.log_format == "json", level=logging_settings.log_level)
+        structlog.get_logger(__name__).warning(
+            "shared_state_per_worker",
+            detail="WEB_CONCURRENCY > 1 without REDIS_URL: idempotency keys and rate limits are kept per worker",
+        )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; a stop
     # we asked for is a success, so the re-raised signal exits with status 0.
     for signum in (signal.SIGTERM, signal.SIGINT):

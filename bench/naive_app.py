@@ -24,7 +24,7 @@ class NaiveFlowConnectApiClient(FlowConnectApiClient):
         self._settings = settings
         self._auth_info = auth_info
 
-    async def post(self, endpoint: str, body: dict[str, Any]) -> httpx.Response:
+    async def post(self, endpoint: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> httpx.Response:
         timeout = httpx.Timeout(
             self._settings.flow_connect_api_timeout, connect=self._settings.flow_connect_api_connect_timeout
         )
@@ -32,9 +32,10 @@ class NaiveFlowConnectApiClient(FlowConnectApiClient):
             async with httpx.AsyncClient(
                 base_url=self._settings.base_url, timeout=timeout, follow_redirects=False
             ) as client:
-                return await client.post(
-                    endpoint, json=body, headers={"Authorization": f"Bearer {self._auth_info.access_token}"}
-                )
+                headers = {"Authorization": f"Bearer {self._auth_info.access_token}"}
+                if idempotency_key is not None:
+                    headers["Idempotency-Key"] = idempotency_key
+                return await client.post(endpoint, json=body, headers=headers)
         except httpx.TimeoutException:
             raise RemoteApiError("The Flow Connect API did not answer in time.") from None
         except httpx.RequestError:

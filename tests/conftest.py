@@ -8,7 +8,7 @@ import httpx
 import pytest
 from aioinject import Provider
 
-from app.core.config import FlowConnectApiSettings, GraphQLSettings, WorkOSSettings
+from app.core.config import FlowConnectApiSettings, GraphQLSettings, SharedStateSettings, WorkOSSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
@@ -112,9 +112,11 @@ async def start_api(
             workos: WorkOSSettings | None = None,
             flow_connect: FlowConnectApiSettings | None = None,
             graphql: GraphQLSettings | None = None,
+            shared_state: SharedStateSettings | None = None,
             overrides: tuple[Provider[Any], ...] = (),
         ) -> GraphQLClient:
-            given = [workos or workos_settings, flow_connect or flow_connect_settings, *([graphql] if graphql else [])]
+            chosen = [settings for settings in (graphql, shared_state) if settings is not None]
+            given = [workos or workos_settings, flow_connect or flow_connect_settings, *chosen]
             settings = settings_for_test(app_env=app_env, given=given)
             url = await servers.start(create_app(settings, overrides=overrides))
             http = await clients.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))

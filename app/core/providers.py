@@ -6,9 +6,16 @@ from typing import Any
 import aioinject
 from pydantic_settings import BaseSettings
 
-from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
+from app.core.config import (
+    AppSettings,
+    FlowConnectApiSettings,
+    GraphQLSettings,
+    LoggingSettings,
+    SharedStateSettings,
+    WorkOSSettings,
+)
 from app.core.observability import health
-from app.graphql.di import api_client_providers, auth_providers
+from app.graphql.di import api_client_providers, auth_providers, shared_state_providers
 
 settings_classes: list[type[BaseSettings]] = [
     AppSettings,
@@ -16,11 +23,13 @@ settings_classes: list[type[BaseSettings]] = [
     FlowConnectApiSettings,
     GraphQLSettings,
     LoggingSettings,
+    SharedStateSettings,
 ]
 
 modules: list[Iterable[aioinject.Provider[Any]]] = [
     auth_providers.providers,
     api_client_providers.providers,
+    shared_state_providers.providers,
     health.providers,
 ]
 

@@ -7,6 +7,9 @@
           ├── ConflictError            CONFLICT
           ├── BadUserInputError        BAD_USER_INPUT
           ├── ServiceUnavailableError  SERVICE_UNAVAILABLE
+          ├── RateLimitedError         RATE_LIMITED (+ retryAfter, whole seconds)
+          ├── IdempotencyKeyInUseError IDEMPOTENCY_KEY_IN_USE
+          ├── IdempotencyKeyReusedError IDEMPOTENCY_KEY_REUSED
           └── RemoteApiError           REMOTE_API_ERROR (+ statusCode when one was received)
 
 Each class carries a stable ``extensions.code``. Anything else that escapes a
@@ -52,6 +55,33 @@ class ServiceUnavailableError(AppError):
 
     code = "SERVICE_UNAVAILABLE"
     default_message = "Service temporarily unavailable; retry later."
+
+
+class RateLimitedError(AppError):
+    code = "RATE_LIMITED"
+    default_message = "Too many requests; retry after the number of seconds in extensions.retryAfter."
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(extensions={"retryAfter": retry_after})
+        self.retry_after = retry_after
+
+
+class IdempotencyKeyInUseError(AppError):
+    """The IETF draft's 409: the first request with this key has not finished."""
+
+    code = "IDEMPOTENCY_KEY_IN_USE"
+    default_message = "A request with this Idempotency-Key is still in flight; retry once it has finished."
+
+
+class IdempotencyKeyReusedError(AppError):
+    """The IETF draft's 422: the key was first used for a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was used for a different request; use a new key for a new request."
+
+
+class ReplayedError(StrawberryGraphQLError):
+    """An error answered before under an idempotency key, returned again exactly as it was."""
 
 
 class RemoteApiError(AppError):

@@ -1,6 +1,6 @@
 import json
 import re
-from typing import cast
+from typing import Any, cast
 
 import aioinject
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
@@ -23,6 +23,8 @@ from app.graphql.schemas.observability import record_rejected_request
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _JSON = "application/json"
 # A JSON escape of a UTF-16 surrogate: only then can decoding leave a lone one in a string.
+# Deeper request bodies are refused; GraphQL variables of our schema nest a few levels at most.
+MAX_JSON_DEPTH = 64
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
@@ -86,8 +88,11 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         response = super().create_response(response_data, sub_response)
-        if isinstance(response_data, dict) and "data" not in response_data:
-            response.status_code = 400  # a request error answered as application/graphql-response+json
+        if isinstance(response_data, dict):
+            if "data" not in response_data:
+                response.status_code = 400  # a request error answered as application/graphql-response+json
+            if (retry_after := _retry_after(response_data)) is not None:
+                response.headers["Retry-After"] = str(retry_after)  # what HTTP clients and proxies read
         return response
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -109,31 +114,41 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         if not isinstance(decoded, dict):
             raise HTTPException(400, "The request body must be a JSON object.")
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-        if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate_or_too_deep(decoded):
-            raise HTTPException(400, "The request body contains an unpaired UTF-16 surrogate.")
+        # Walked only when it may matter: a surrogate escape, or enough brackets to nest deeply.
+        strings = _SURROGATE_ESCAPE.search(raw) is not None
+        if strings or raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+            problem = _problem(decoded, strings=strings)
+            if problem is not None:
+                raise HTTPException(400, problem)
         return decoded
+
+
+def _retry_after(response_data: GraphQLHTTPResponse) -> int | None:
+    errors: list[dict[str, Any]] = cast("list[dict[str, Any]]", response_data.get("errors") or [])
+    waits = [wait for error in errors if isinstance(wait := (error.get("extensions") or {}).get("retryAfter"), int)]
+    return max(waits) if waits else None
 
 
 def _accepts_graphql_response_json(headers: Headers) -> bool:
     return GRAPHQL_RESPONSE_JSON in headers.get("accept", "")
 
 
-def _has_lone_surrogate_or_too_deep(value: object) -> bool:
-    try:
-        return _has_lone_surrogate(value)
-    except RecursionError:
-        return True
-
-
-def _has_lone_surrogate(value: object) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
-    return False
+def _problem(decoded: dict[str, object], *, strings: bool) -> str | None:
+    """Why a decoded body is refused: nesting deeper than MAX_JSON_DEPTH (the JSON parser's own
+    limit differs between Python versions) or, when `strings`, an unpaired UTF-16 surrogate.
+    Iterative, so no depth can exhaust the stack."""
+    stack: list[tuple[object, int]] = [(decoded, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"The request body is nested deeper than {MAX_JSON_DEPTH} levels."
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif strings and isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "The request body contains an unpaired UTF-16 surrogate."
+    return None

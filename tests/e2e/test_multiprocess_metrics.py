@@ -19,6 +19,7 @@ async def test_two_workers_report_every_mutation(
 ) -> None:
     env = {
         "WEB_CONCURRENCY": "2",
+        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000/minute",
         "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
         "WORKOS_JWKS_URL": idp.jwks_url,
         "WORKOS_ISSUER": idp.url,

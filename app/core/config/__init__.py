@@ -4,6 +4,7 @@ from app.core.config.graphql_settings import GraphQLSettings
 from app.core.config.loading import ConfigError, load_settings, pick
 from app.core.config.logging_settings import LoggingSettings
 from app.core.config.server_settings import ServerSettings
+from app.core.config.shared_state_settings import SharedStateSettings
 from app.core.config.workos_settings import WorkOSSettings
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "GraphQLSettings",
     "LoggingSettings",
     "ServerSettings",
+    "SharedStateSettings",
     "WorkOSSettings",
     "load_settings",
     "pick",

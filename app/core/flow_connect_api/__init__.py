@@ -1,5 +1,11 @@
 from app.core.flow_connect_api.flow_connect_api_client import FlowConnectApiClient
-from app.core.flow_connect_api.response_handler import raise_for_status
+from app.core.flow_connect_api.response_handler import is_definitive, raise_for_status
 from app.core.flow_connect_api.transport import FlowConnectTransport, create_flow_connect_transport
 
-__all__ = ["FlowConnectApiClient", "FlowConnectTransport", "create_flow_connect_transport", "raise_for_status"]
+__all__ = [
+    "FlowConnectApiClient",
+    "FlowConnectTransport",
+    "create_flow_connect_transport",
+    "is_definitive",
+    "raise_for_status",
+]

@@ -37,18 +37,21 @@ class FlowConnectApiClient:
         # What must be left of the deadline to send at all: as long as connecting may take.
         self._send_floor_seconds = settings.flow_connect_api_connect_timeout
 
-    async def post(self, endpoint: str, body: dict[str, Any]) -> httpx.Response:
+    async def post(self, endpoint: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> httpx.Response:
         """POST `body` as JSON to `endpoint`, a path under the configured base URL."""
-        return await self.request("POST", endpoint, json=body)
+        return await self.request("POST", endpoint, json=body, idempotency_key=idempotency_key)
 
-    async def request(self, method: str, path: str, *, json: object = None) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, *, json: object = None, idempotency_key: str | None = None
+    ) -> httpx.Response:
         """One call to `path` under the base URL, whatever its status; `json` is the body, if any.
 
-        An unsafe method carries a fresh `Idempotency-Key`, the same on its retries, and every
-        call the request id, so Flow Connect can de-duplicate and correlate.
+        An unsafe method carries an `Idempotency-Key` - the given one (the same for every retry of
+        a client's request), else a fresh one - kept across connect retries; every call carries
+        the request id, so Flow Connect can de-duplicate and correlate.
         """
         content = _encoded(json)
-        headers = self._headers(method, has_body=content is not None)
+        headers = self._headers(method, has_body=content is not None, idempotency_key=idempotency_key)
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds
 
         async def attempt(number: int) -> httpx.Response:
@@ -67,12 +70,12 @@ class FlowConnectApiClient:
         except TimeoutError:
             raise RemoteApiError(TIMED_OUT_MESSAGE) from None
 
-    def _headers(self, method: str, *, has_body: bool) -> dict[str, str]:
+    def _headers(self, method: str, *, has_body: bool, idempotency_key: str | None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._auth_info.access_token}"}
         if has_body:
             headers["Content-Type"] = "application/json"
         if method in _UNSAFE_METHODS:
-            headers["Idempotency-Key"] = str(uuid.uuid4())
+            headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         if request_id := current_request_id():
             headers["X-Request-ID"] = request_id
         return headers

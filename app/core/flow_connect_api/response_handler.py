@@ -74,3 +74,11 @@ def plain_text(text: str) -> str:
     """`text` as one line: every unprintable character becomes a space, runs of spaces one."""
     spaced = "".join(" " if unicodedata.category(char) in _UNPRINTABLE_CATEGORIES else char for char in text)
     return " ".join(spaced.split())
+
+
+def is_definitive(error: AppError) -> bool:
+    """Whether `error` is Flow Connect's own answer from the table above (it read the request
+    and decided), which a retry would only repeat; anything else may go differently next time."""
+    if isinstance(error, RemoteApiError):
+        return (error.extensions or {}).get("statusCode") in _RULES
+    return any(type(error) is rule.error for rule in _RULES.values())

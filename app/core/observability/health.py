@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.auth import JwksKeyStore
-from app.core.config import FlowConnectApiSettings
+from app.core.config import FlowConnectApiSettings, SharedStateSettings
+from app.core.shared_state.idempotency_store import IdempotencyStore
+from app.core.shared_state.redis import SharedStateUnavailableError
 
 TCP_CHECK_TIMEOUT_SECONDS = 1.0
 
@@ -19,8 +21,17 @@ logger = structlog.get_logger(__name__)
 
 
 class ReadinessProbe:
-    def __init__(self, *, key_store: JwksKeyStore, flow_connect: FlowConnectApiSettings) -> None:
+    def __init__(
+        self,
+        *,
+        key_store: JwksKeyStore,
+        flow_connect: FlowConnectApiSettings,
+        idempotency_store: IdempotencyStore,
+        shared_state: SharedStateSettings,
+    ) -> None:
         self._key_store = key_store
+        self._idempotency_store = idempotency_store
+        self._uses_redis = shared_state.redis_url is not None
         url = flow_connect.flow_connect_api_url
         self._flow_connect_address = (url.host or "", url.port or (443 if url.scheme == "https" else 80))
 
@@ -30,8 +41,10 @@ class ReadinessProbe:
         Anyone may ask, so the answer names checks only: where Flow Connect lives and why a
         check failed go to the log.
         """
-        keys_problem, flow_connect_problem = await asyncio.gather(self._keys_problem(), self._flow_connect_problem())
-        failed = {"flow_connect": flow_connect_problem, "jwks": keys_problem}
+        keys_problem, flow_connect_problem, redis_problem = await asyncio.gather(
+            self._keys_problem(), self._flow_connect_problem(), self._redis_problem()
+        )
+        failed = {"flow_connect": flow_connect_problem, "jwks": keys_problem, "redis": redis_problem}
         for check, detail in failed.items():
             if detail is not None:
                 logger.warning("readiness_check_failed", check=check, detail=detail)
@@ -41,6 +54,15 @@ class ReadinessProbe:
         if await self._key_store.ensure_keys():
             return None
         return "identity provider signing keys are unavailable"
+
+    async def _redis_problem(self) -> str | None:
+        if not self._uses_redis:
+            return None
+        try:
+            await self._idempotency_store.ping()
+        except SharedStateUnavailableError as error:
+            return f"Redis did not answer a PING: {error.__cause__!r}"
+        return None
 
     async def _flow_connect_problem(self) -> str | None:
         host, port = self._flow_connect_address

@@ -81,3 +81,17 @@ HTTP_REJECTIONS = Counter(
     ["reason"],
 )
 http_rejections = cache(HTTP_REJECTIONS.labels)
+
+RATE_LIMITED = Counter(
+    "flow_api_rate_limited_total", "Requests refused by a rate limit, by scope (user, org).", ["scope"]
+)
+IDEMPOTENCY = Counter(
+    "flow_api_idempotency_total",
+    "Requests that carried an Idempotency-Key, by outcome (stored, replayed, in_use, reused, not_stored).",
+    ["outcome"],
+)
+SHARED_STATE_FAILURES = Counter(
+    "flow_api_shared_state_failures_total",
+    "Calls to the shared store (Redis) that failed, by user (rate_limits, idempotency, readiness).",
+    ["store"],
+)

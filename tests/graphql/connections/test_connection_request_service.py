@@ -4,18 +4,23 @@ import uuid
 
 import pytest
 
+from app.core.config import SharedStateSettings
+from app.core.shared_state.rate_limits import create_connection_limits
 from app.errors import ConflictError, NotFoundError, RemoteApiError, UnauthorizedError
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
 from devstack.serving import free_port
 from tests.conftest import RunningUpstream
-from tests.fixtures.flow_connect import flow_connect_api_client
+from tests.fixtures.flow_connect import caller, flow_connect_api_client
 
 TARGET = uuid.UUID("9133da7c-3b98-4673-91dc-0dc58cc8740c")
 
 
 async def _create(base_url: str) -> bool:
-    async with flow_connect_api_client(base_url) as client:
-        return await ConnectionRequestService(api_client=client).create_connection_request(TARGET)
+    who = caller()
+    limits = create_connection_limits(SharedStateSettings())
+    async with flow_connect_api_client(base_url, who) as client:
+        service = ConnectionRequestService(api_client=client, limits=limits, caller=who)
+        return await service.create_connection_request(TARGET)
 
 
 @pytest.mark.parametrize("status", [200, 201])

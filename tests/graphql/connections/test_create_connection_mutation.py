@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.config import FlowConnectApiSettings
+from app.core.config import FlowConnectApiSettings, SharedStateSettings
 from devstack import seed
 from devstack.flow_connect import ConnectionStore, TokenVerifier, create_flow_connect_app
 from devstack.serving import ServerGroup, free_port, running_server
@@ -176,8 +176,9 @@ async def test_redirect_is_not_followed(
 
 
 async def test_many_mutations_reuse_pooled_connections(
-    api: GraphQLClient, idp: RunningIdentityProvider, upstream: RunningUpstream
+    start_api: ApiFactory, idp: RunningIdentityProvider, upstream: RunningUpstream
 ) -> None:
+    api = await start_api(shared_state=SharedStateSettings(rate_limit_create_connection_per_user="1000/minute"))
     token = idp.token()
 
     async def one() -> bool:

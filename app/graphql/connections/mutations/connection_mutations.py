@@ -7,7 +7,10 @@ from app.errors import (
     AppError,
     BadUserInputError,
     ConflictError,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
     NotFoundError,
+    RateLimitedError,
     RemoteApiError,
     ServiceUnavailableError,
     UnauthorizedError,
@@ -15,6 +18,7 @@ from app.errors import (
 )
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
 from app.graphql.context import inject
+from app.graphql.idempotency import Idempotency
 
 # Named in the schema, so a client sees them in GraphiQL; anything else is INTERNAL_SERVER_ERROR.
 CREATE_CONNECTION_ERRORS: tuple[type[AppError], ...] = (
@@ -24,6 +28,9 @@ CREATE_CONNECTION_ERRORS: tuple[type[AppError], ...] = (
     NotFoundError,
     ConflictError,
     RemoteApiError,
+    RateLimitedError,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
 )
 
 
@@ -36,10 +43,15 @@ class ConnectionMutations:
     @inject
     async def create_connection(
         self,
+        info: strawberry.Info,
         target_org_id: strawberry.ID,
         service: Injected[ConnectionRequestService],
+        idempotency: Injected[Idempotency],
     ) -> bool:
-        return await service.create_connection_request(parse_uuid(target_org_id, argument="targetOrgId"))
+        target = parse_uuid(target_org_id, argument="targetOrgId")
+        return await idempotency.run(
+            info, lambda upstream_key: service.create_connection_request(target, idempotency_key=upstream_key)
+        )
 
 
 def parse_uuid(value: str, *, argument: str) -> uuid.UUID:

@@ -1,0 +1,63 @@
+import math
+import time
+
+import structlog
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from app.auth import AuthInfo
+from app.core.config import SharedStateSettings
+from app.core.observability.metrics import RATE_LIMITED, SHARED_STATE_FAILURES
+from app.errors import RateLimitedError
+
+logger = structlog.get_logger(__name__)
+
+
+class CreateConnectionLimits:
+    """How many connection requests a caller, and their organization, may send per window."""
+
+    def __init__(self, *, storage: Storage, per_user: RateLimitItem, per_org: RateLimitItem) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._per_user = per_user
+        self._per_org = per_org
+
+    async def count(self, caller: AuthInfo) -> None:
+        """Counts one request, or raises RateLimitedError (nothing counted) when a limit is reached.
+
+        Fails open: with the counters unreachable the request goes on, logged and counted.
+        """
+        limits = [(self._per_user, "user", str(caller.flow_user_id))]
+        if caller.organization_id is not None:
+            limits.append((self._per_org, "org", caller.organization_id))
+        try:
+            for item, scope, identifier in limits:
+                if not await self._limiter.test(item, "create_connection", scope, identifier):
+                    RATE_LIMITED.labels(scope).inc()
+                    raise RateLimitedError(retry_after=await self._retry_after(item, scope, identifier))
+            for item, scope, identifier in limits:
+                await self._limiter.hit(item, "create_connection", scope, identifier)
+        except StorageError as error:
+            SHARED_STATE_FAILURES.labels("rate_limits").inc()
+            logger.warning("rate_limits_unavailable", error=type(error.storage_error).__name__)
+
+    async def _retry_after(self, item: RateLimitItem, scope: str, identifier: str) -> int:
+        stats = await self._limiter.get_window_stats(item, "create_connection", scope, identifier)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def create_connection_limits(settings: SharedStateSettings) -> CreateConnectionLimits:
+    storage: Storage
+    if settings.redis_url is None:
+        storage = MemoryStorage()
+    else:
+        url = settings.redis_url.get_secret_value()
+        storage = RedisStorage(
+            f"async+{url}",
+            implementation="redispy",
+            wrap_exceptions=True,  # every failure is a StorageError: one thing to fail open on
+            socket_timeout=settings.redis_timeout,
+            socket_connect_timeout=settings.redis_timeout,
+        )
+    return CreateConnectionLimits(storage=storage, per_user=settings.per_user, per_org=settings.per_org)

@@ -1,0 +1,140 @@
+"""Idempotency keys for mutations (the IETF draft "The Idempotency-Key HTTP Header Field").
+
+A retried request with the same key gets the first one's answer without Flow Connect being
+called again; see README, "Retrying mutations safely".
+"""
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import strawberry
+import structlog
+from graphql import print_ast
+
+from app.auth import AuthInfo
+from app.core.config import FlowConnectApiSettings, SharedStateSettings
+from app.core.flow_connect_api import is_definitive
+from app.core.observability.metrics import IDEMPOTENCY, SHARED_STATE_FAILURES
+from app.core.shared_state.idempotency_store import Acquired, IdempotencyStore, InUse, Outcome, Replay, Reused
+from app.core.shared_state.redis import SharedStateUnavailableError
+from app.errors import (
+    AppError,
+    BadUserInputError,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
+    ReplayedError,
+    ServiceUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from app.graphql.context import GraphQLContext
+
+logger = structlog.get_logger(__name__)
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_ACCEPTABLE_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+# Upstream keys are UUIDs derived from (caller, client key, field): every retry sends the same.
+_UPSTREAM_KEYS = uuid.UUID("6f0f1c2e-52c4-4a51-9f5e-2d1b9a7c0e11")
+# Beyond the Flow Connect deadline: a worker that died mid-call frees the key after this.
+_LOCK_MARGIN_SECONDS = 5.0
+
+
+class Idempotency:
+    """Runs one mutation field at most once per (caller, Idempotency-Key): request scope."""
+
+    def __init__(
+        self,
+        *,
+        store: IdempotencyStore,
+        caller: AuthInfo,
+        shared_state: SharedStateSettings,
+        flow_connect: FlowConnectApiSettings,
+    ) -> None:
+        self._store = store
+        self._caller = caller
+        self._keep_seconds = shared_state.idempotency_ttl
+        self._lock_seconds = flow_connect.flow_connect_api_timeout + _LOCK_MARGIN_SECONDS
+
+    async def run(self, info: strawberry.Info, call: Callable[[str | None], Awaitable[bool]]) -> bool:
+        """`call(upstream_key)` once for this key, or the answer it gave before."""
+        context: GraphQLContext = info.context
+        client_key = context.request.headers.get(IDEMPOTENCY_KEY_HEADER)
+        if client_key is None:
+            return await call(None)
+        if not _ACCEPTABLE_KEY.fullmatch(client_key):
+            raise BadUserInputError(
+                f"The {IDEMPOTENCY_KEY_HEADER} header must be 1 to 255 printable ASCII characters.",
+                extensions={"header": IDEMPOTENCY_KEY_HEADER},
+            )
+        scope = f"{self._caller.flow_user_id}\n{client_key}\n{'.'.join(map(str, info.path.as_list()))}"
+        key = hashlib.sha256(scope.encode()).hexdigest()
+        try:
+            begun = await self._store.begin(key, _fingerprint(info), lock_seconds=self._lock_seconds)
+        except SharedStateUnavailableError:
+            # Fail closed: without the store we cannot promise the once the client asked for.
+            SHARED_STATE_FAILURES.labels("idempotency").inc()
+            logger.warning("idempotency_store_unavailable")
+            raise ServiceUnavailableError(
+                "Idempotency keys cannot be checked right now; nothing was sent. Retry later."
+            ) from None
+        if isinstance(begun, Replay):
+            IDEMPOTENCY.labels("replayed").inc()
+            context.response.headers[REPLAYED_HEADER] = "true"
+            return _replayed(begun.outcome)
+        if isinstance(begun, InUse):
+            IDEMPOTENCY.labels("in_use").inc()
+            raise IdempotencyKeyInUseError
+        if isinstance(begun, Reused):
+            IDEMPOTENCY.labels("reused").inc()
+            raise IdempotencyKeyReusedError
+        return await self._first(key, begun, call, upstream_key=str(uuid.uuid5(_UPSTREAM_KEYS, scope)))
+
+    async def _first(
+        self, key: str, lock: Acquired, call: Callable[[str | None], Awaitable[bool]], *, upstream_key: str
+    ) -> bool:
+        try:
+            result = await call(upstream_key)
+        except AppError as error:
+            if is_definitive(error):
+                await self._settle(key, lock, {"error": {"message": error.message, "extensions": error.extensions}})
+            else:  # nothing was sent, or the outcome is unknown: the client may retry with this key
+                await self._settle(key, lock, None)
+            raise
+        except BaseException:
+            await self._settle(key, lock, None)
+            raise
+        await self._settle(key, lock, {"data": result})
+        return result
+
+    async def _settle(self, key: str, lock: Acquired, outcome: Outcome | None) -> None:
+        """Stores a definitive outcome, or frees the key. A store that fails now only delays a
+        retry until the lock expires; the client already has its answer."""
+        try:
+            if outcome is None:
+                await self._store.release(key, lock)
+            else:
+                await self._store.finish(key, lock, outcome, keep_seconds=self._keep_seconds)
+        except SharedStateUnavailableError:
+            SHARED_STATE_FAILURES.labels("idempotency").inc()
+            logger.warning("idempotency_store_unavailable", settling=True)
+        IDEMPOTENCY.labels("not_stored" if outcome is None else "stored").inc()
+
+
+def _fingerprint(info: strawberry.Info) -> str:
+    """The operation as graphql-core prints it (whitespace and comments normalised), the fragments
+    it may use, and its variables."""
+    fragments = sorted(print_ast(fragment) for fragment in info._raw_info.fragments.values())  # noqa: SLF001
+    document = "\n".join([print_ast(info.operation), *fragments])
+    variables = json.dumps(info.variable_values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{document}\n{variables}".encode()).hexdigest()
+
+
+def _replayed(outcome: Outcome) -> bool:
+    if "error" in outcome:
+        raise ReplayedError(outcome["error"]["message"], extensions=outcome["error"]["extensions"])
+    return bool(outcome["data"])
