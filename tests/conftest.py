@@ -2,6 +2,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from devstack.serving import ServerGroup
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.processes import ProcessKey, kill, session_processes
+from tests.fixtures.redis import RunningRedis
 from tests.fixtures.settings import settings_for_test
 from tests.fixtures.upstream import FakeFlowConnect
 
@@ -123,6 +125,14 @@ async def start_api(
             return GraphQLClient(http)
 
         yield start
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RunningRedis]:
+    running = RunningRedis(tmp_path)
+    running.start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from limits.errors import StorageError
 from app.auth import AuthInfo
 from app.core.config import SharedStateSettings
 from app.core.observability.metrics import RATE_LIMITED, SHARED_STATE_FAILURES
+from app.core.shared_state.redis import SharedRedis
 from app.errors import RateLimitedError
 
 logger = structlog.get_logger(__name__)
@@ -47,17 +48,16 @@ class CreateConnectionLimits:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-def create_connection_limits(settings: SharedStateSettings) -> CreateConnectionLimits:
+def create_connection_limits(settings: SharedStateSettings, redis: SharedRedis) -> CreateConnectionLimits:
     storage: Storage
-    if settings.redis_url is None:
+    if redis.client is None or settings.redis_url is None:
         storage = MemoryStorage()
     else:
-        url = settings.redis_url.get_secret_value()
         storage = RedisStorage(
-            f"async+{url}",
+            f"async+{settings.redis_url.get_secret_value()}",
             implementation="redispy",
             wrap_exceptions=True,  # every failure is a StorageError: one thing to fail open on
-            socket_timeout=settings.redis_timeout,
-            socket_connect_timeout=settings.redis_timeout,
+            # Ours: timeouts set, closed at shutdown. limits passes it on to redis-py, though typed narrower.
+            connection_pool=redis.client.connection_pool,  # type: ignore[arg-type]
         )
     return CreateConnectionLimits(storage=storage, per_user=settings.per_user, per_org=settings.per_org)

@@ -1,5 +1,6 @@
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import redis.asyncio
 import redis.exceptions
@@ -15,11 +16,18 @@ class SharedStateUnavailableError(Exception):
 REDIS_FAILURES = (redis.exceptions.RedisError, OSError, TimeoutError)
 
 
+@dataclass(frozen=True, slots=True)
+class SharedRedis:
+    """The process's one Redis client and connection pool, or None without REDIS_URL."""
+
+    client: redis.asyncio.Redis | None
+
+
 @contextlib.asynccontextmanager
-async def create_redis(settings: SharedStateSettings) -> AsyncIterator[redis.asyncio.Redis | None]:
-    """One client (its own connection pool) per process, or None without REDIS_URL."""
+async def create_shared_redis(settings: SharedStateSettings) -> AsyncIterator[SharedRedis]:
+    """Opened at start-up, closed at shutdown; the idempotency store and the limits share it."""
     if settings.redis_url is None:
-        yield None
+        yield SharedRedis(None)
         return
     client = redis.asyncio.Redis.from_url(
         settings.redis_url.get_secret_value(),
@@ -30,6 +38,6 @@ async def create_redis(settings: SharedStateSettings) -> AsyncIterator[redis.asy
         health_check_interval=30,
     )
     try:
-        yield client
+        yield SharedRedis(client)
     finally:
         await client.aclose()
