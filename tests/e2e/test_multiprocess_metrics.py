@@ -25,7 +25,8 @@ async def test_two_workers_report_every_mutation(
         "WORKOS_ISSUER": idp.url,
         "FLOW_CONNECT_API_URL": upstream.url,
     }
-    with api_process(env, cwd=tmp_path) as (url, _):
+    log = tmp_path / "api.log"
+    with api_process(env, cwd=tmp_path, log=log) as (url, _):
         headers = {"Authorization": f"Bearer {idp.token()}"}
 
         async def mutate() -> None:
@@ -49,3 +50,5 @@ async def test_two_workers_report_every_mutation(
 
     assert totals == [MUTATIONS] * 4
     assert len(upstream.fake.requests) == MUTATIONS
+    # Without REDIS_URL each worker keeps its own keys and limits: the operator is told once.
+    assert log.read_text().count('"event": "shared_state_per_worker"') == 1
