@@ -63,10 +63,10 @@ image-check: sync ## build the image, then run it read-only, non-root, without c
 	PY=$(PY) scripts/image-check.sh
 
 fleet: sync ## FLEET_SIZE= replicas (default 3) behind nginx with the dev stack; Ctrl-C stops everything
-	$(PY) -m deploy.fleet $(if $(FLEET_SIZE),--size=$(FLEET_SIZE))
+	$(PY) -m deploy.fleet $(if $(FLEET_SIZE),--size=$(FLEET_SIZE)) $(if $(FLEET_PORT),--port=$(FLEET_PORT))
 
 fleet-check: sync ## mutations through nginx while the fleet restarts replica after replica; nothing lost or sent twice
-	$(PY) -m deploy.fleet check $(if $(FLEET_SIZE),--size=$(FLEET_SIZE))
+	$(PY) -m deploy.fleet_check $(if $(FLEET_SIZE),--size=$(FLEET_SIZE))
 
 token: sync ## a fresh dev token for the seeded user (IDP_PORT= as given to run)
 	@$(PY) -m devstack token $(if $(IDP_PORT),--idp-port=$(IDP_PORT))
