@@ -98,9 +98,8 @@ def request_logged(logs: str) -> bool:
     return False
 
 
-async def check(image: str, grace: int) -> list[tuple[str, bool, str]]:
+async def check(image: str, name: str, grace: int) -> list[tuple[str, bool, str]]:
     results: list[tuple[str, bool, str]] = []
-    name = f"flow-api-image-check-{os.getpid()}"
     port = free_port(seed.HOST)
     with tempfile.TemporaryDirectory(prefix="flow-api-image-check-") as state:
         async with running_neighbours(Path(state)) as neighbours:
@@ -176,12 +175,13 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.image_check", description=__doc__)
     parser.add_argument("--image", default="flow-api:latest")
+    parser.add_argument("--name", default=f"flow-api-image-check-{os.getpid()}", help="the container's name")
     parser.add_argument("--grace", type=int, default=15, help="seconds podman stop waits before SIGKILL")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
     try:
-        results = image_facts(args.image) + asyncio.run(check(args.image, args.grace))
+        results = image_facts(args.image) + asyncio.run(check(args.image, args.name, args.grace))
     except CheckFailedError as error:
         print(f"image-check: FAIL  {error}", file=sys.stderr)
         return 1

@@ -8,5 +8,8 @@ PY=${PY:-.venv/bin/python}
 
 started=$(date +%s)
 scripts/image-build.sh
-"$PY" -m deploy.image_check "$@"
+# deploy/image_check.py removes its container itself; this catches a check that was killed.
+name=flow-api-image-check-$$
+trap 'podman rm --force --ignore "$name" >/dev/null 2>&1 || true' EXIT
+"$PY" -m deploy.image_check --name="$name" "$@"
 echo "image-check: $(($(date +%s) - started))s in all"
