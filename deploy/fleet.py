@@ -127,7 +127,13 @@ pid {self.workdir}/nginx.pid;
 error_log {self.error_log} warn;
 events {{ worker_connections 4096; }}
 http {{
-    log_format fleet '$request_id $status "$upstream_addr" "$upstream_status"';
+    # The caller's X-Request-ID when it sent one, else nginx's own: the same id in nginx's log,
+    # the replica's log lines and the call to Flow Connect.
+    map $http_x_request_id $flow_request_id {{
+        default $http_x_request_id;
+        "" $request_id;
+    }}
+    log_format fleet '$flow_request_id $status "$upstream_addr" "$upstream_status"';
     access_log {self.access_log} fleet;
     client_body_temp_path {temp}/client_body;
     proxy_temp_path {temp}/proxy;
@@ -152,7 +158,7 @@ http {{
             # closes could fail after the POST was written, which nginx must then not retry.
             proxy_set_header Connection close;
             proxy_set_header Host $host;
-            proxy_set_header X-Request-ID $request_id;
+            proxy_set_header X-Request-ID $flow_request_id;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
