@@ -15,16 +15,23 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 RUN_PORTS := $(if $(API_PORT),--api-port=$(API_PORT)) $(if $(IDP_PORT),--idp-port=$(IDP_PORT)) \
 	$(if $(FLOW_CONNECT_PORT),--flow-connect-port=$(FLOW_CONNECT_PORT))
 
-.PHONY: run check lint format types test schema-check gql token bench stress sync lock clean help
+.PHONY: run check lint lint-image lint-manifests format types test schema-check gql token bench stress \
+	image image-check fleet fleet-check sync lock clean help
 
 run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1 (API_PORT=, IDP_PORT=, FLOW_CONNECT_PORT= to move them)
 	$(PY) -m devstack run $(strip $(RUN_PORTS))
 
-check: lint types test schema-check ## everything CI checks
+check: lint lint-image lint-manifests types test schema-check ## everything CI checks (CI then runs image-check, fleet-check)
 
 lint: sync ## ruff's rules and formatting, without changing files
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint-image: sync ## hadolint on the Containerfile
+	$(VENV)/bin/hadolint Containerfile
+
+lint-manifests: sync ## render deploy/kubernetes/ and validate it offline against Kubernetes' schemas
+	$(PY) -m deploy.manifests
 
 format: sync ## rewrite files to the house style
 	$(VENV)/bin/ruff check --fix .
@@ -49,6 +56,18 @@ bench: sync ## throughput and latency side by side (installs nginx and wrk when 
 stress: sync ## 10,000 mutations against a faulty loopback upstream; not part of check
 	$(PY) -m bench.stress
 
+image: ## the container image flow-api:latest, built here with podman on a locally built base
+	scripts/image-build.sh
+
+image-check: sync ## build the image, then run it read-only, non-root, without capabilities against the dev stack
+	PY=$(PY) scripts/image-check.sh
+
+fleet: sync ## FLEET_SIZE= replicas (default 3) behind nginx with the dev stack; Ctrl-C stops everything
+	$(PY) -m deploy.fleet $(if $(FLEET_SIZE),--size=$(FLEET_SIZE)) $(if $(FLEET_PORT),--port=$(FLEET_PORT))
+
+fleet-check: sync ## mutations through nginx while the fleet restarts replica after replica; nothing lost or sent twice
+	$(PY) -m deploy.fleet_check $(if $(FLEET_SIZE),--size=$(FLEET_SIZE))
+
 token: sync ## a fresh dev token for the seeded user (IDP_PORT= as given to run)
 	@$(PY) -m devstack token $(if $(IDP_PORT),--idp-port=$(IDP_PORT))
 
@@ -58,7 +77,7 @@ lock: $(UV) ## re-resolve uv.lock after a change to pyproject.toml (for every su
 	$(UV) lock
 
 help: ## this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	$(UV_PYTHON) -m venv $(TOOLS)

@@ -4,11 +4,15 @@
       201 created · 400 malformed body · 401 bad token · 403 token without org_id
       404 unknown organization · 409 already requested, or the caller's own organization
     GET /healthz  {"status": "ok", "pid": <the simulator's process id>}
+    GET /idempotency-keys  {"requests": <POSTs read>, "keys": <distinct Idempotency-Key values>,
+                            "repeated": <keys read more than once>}
 
-State lives in SQLite (survives restarts; delete `.dev/` to reset).
+State lives in SQLite (survives restarts; delete `.dev/` to reset). `--any-target` makes every
+well-formed target organization known, so a load test can create a new connection per request.
 """
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -40,13 +44,20 @@ CREATE TABLE IF NOT EXISTS connection_requests (
 
 
 class ConnectionStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, any_target: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # A write-ahead log synced at checkpoints, not at every commit: a dev stand-in may lose its
+        # last writes to a power cut, and keeps up with a load test.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._db.executemany("INSERT OR IGNORE INTO organizations VALUES (?, ?)", seed.ORGANIZATIONS.items())
+        self._any_target = any_target
 
     def organization_exists(self, org_id: str) -> bool:
+        if self._any_target:
+            self._db.execute("INSERT OR IGNORE INTO organizations VALUES (?, ?)", (org_id, "made up on request"))
         return self._db.execute("SELECT 1 FROM organizations WHERE id = ?", (org_id,)).fetchone() is not None
 
     def create_request(self, *, from_org_id: str, to_org_id: str, requested_by: str) -> str | None:
@@ -96,7 +107,11 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def create_flow_connect_app(*, store: ConnectionStore, verifier: TokenVerifier) -> Starlette:
+    # How often each Idempotency-Key was read: a key read twice is a request the API sent twice.
+    keys_read: collections.Counter[str] = collections.Counter()
+
     async def create_connection_request(request: Request) -> JSONResponse:  # noqa: PLR0911 - one per status
+        keys_read[request.headers.get("idempotency-key", "")] += 1
         try:
             sub, caller_org = await verifier.subject_and_org(request.headers.get("authorization", ""))
         except (jwt.PyJWTError, httpx.HTTPError, KeyError):
@@ -124,10 +139,20 @@ def create_flow_connect_app(*, store: ConnectionStore, verifier: TokenVerifier) 
         # The pid tells `make run` that this process answered, not another one on the port.
         return JSONResponse({"status": "ok", "pid": os.getpid()})
 
+    async def idempotency_keys(_request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "requests": sum(keys_read.values()),
+                "keys": len(keys_read),
+                "repeated": sum(1 for count in keys_read.values() if count > 1),
+            }
+        )
+
     return Starlette(
         routes=[
             Route("/connections/requests", create_connection_request, methods=["POST"]),
             Route("/healthz", healthz),
+            Route("/idempotency-keys", idempotency_keys),
         ]
     )
 
@@ -138,8 +163,9 @@ def main() -> None:
     parser.add_argument("--jwks-url", required=True)
     parser.add_argument("--issuer", required=True)
     parser.add_argument("--db", type=Path, default=seed.FLOW_CONNECT_DB)
+    parser.add_argument("--any-target", action="store_true", help="every well-formed target organization exists")
     args = parser.parse_args()
-    with contextlib.closing(ConnectionStore(args.db)) as store:
+    with contextlib.closing(ConnectionStore(args.db, any_target=args.any_target)) as store:
         app = create_flow_connect_app(store=store, verifier=TokenVerifier(jwks_url=args.jwks_url, issuer=args.issuer))
         uvicorn.run(app, host=seed.HOST, port=args.port, log_level="warning")
 
