@@ -1,11 +1,12 @@
 """`make fleet`: FLEET_SIZE replicas of `python -m app` (default 3) behind nginx, with the dev
 identity provider and the Flow Connect simulator, all on 127.0.0.1. Ctrl-C stops everything.
 
-Each replica gets this process's environment (a `REDIS_URL` given to `make fleet` reaches every
-one), plus the dev stack's addresses and its own port. A rolling restart takes one replica at a
-time out of nginx's upstream, lets its requests finish, stops it with SIGTERM, starts it again
-and puts it back once `/readyz` answers: the order Kubernetes keeps with endpoints, preStop and
-SIGTERM. `make fleet-check` (deploy/fleet_check.py) drives traffic through it while it does so.
+Each replica gets this process's environment, the dev stack's addresses, its own port and the
+shared store: the `REDIS_URL` given to `make fleet`, else a Valkey started for the fleet. A
+rolling restart takes one replica at a time out of nginx's upstream, lets its requests finish,
+stops it with SIGTERM, starts it again and puts it back once `/readyz` answers: the order
+Kubernetes keeps with endpoints, preStop and SIGTERM. `make fleet-check` (deploy/fleet_check.py)
+drives traffic through it while it does so.
 """
 
 import argparse
@@ -27,6 +28,7 @@ import httpx
 from deploy.stack import Neighbours, running_neighbours
 from devstack import seed
 from devstack.processes import stop_group
+from devstack.redis import RunningRedis
 from devstack.serving import free_port, port_in_use
 
 READY_SECONDS = 30.0
@@ -230,12 +232,13 @@ async def running_fleet(
 ) -> AsyncIterator[tuple[Fleet, Neighbours]]:
     """The dev stack, `size` replicas and nginx; everything stopped when the block ends."""
     nginx = ensure_nginx()
-    async with running_neighbours(workdir, any_target=any_target) as neighbours:
+    async with running_neighbours(workdir, any_target=any_target) as neighbours, _shared_state(workdir) as redis_url:
         environment = {
             **os.environ,
             "APP_ENV": "production",
             "HOST": seed.HOST,
             "WEB_CONCURRENCY": "1",
+            "REDIS_URL": redis_url,
             **neighbours.api_environment(),
             **extra_environment,
         }
@@ -248,6 +251,20 @@ async def running_fleet(
             await asyncio.to_thread(fleet.stop)
 
 
+@contextlib.asynccontextmanager
+async def _shared_state(workdir: Path) -> AsyncIterator[str]:
+    """The replicas' shared store: the given REDIS_URL, else a Valkey of our own on loopback."""
+    if given := os.environ.get("REDIS_URL"):
+        yield given
+        return
+    redis = RunningRedis(workdir)
+    await asyncio.to_thread(redis.start)
+    try:
+        yield redis.url
+    finally:
+        await asyncio.to_thread(redis.stop)
+
+
 async def serve(size: int, port: int) -> int:
     if port_in_use(seed.HOST, port):
         print(f"fleet: port {port} is already in use; choose another: make fleet FLEET_PORT=<port>", file=sys.stderr)
@@ -255,7 +272,7 @@ async def serve(size: int, port: int) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="flow-api-fleet-"))
     async with running_fleet(size=size, port=port, workdir=workdir, extra_environment={}) as (fleet, neighbours):
         mutation = f'{{"query":"mutation {{ createConnection(targetOrgId: \\"{seed_target()}\\") }}"}}'
-        redis = "REDIS_URL given to every replica" if "REDIS_URL" in os.environ else "no REDIS_URL set"
+        redis = "the REDIS_URL given" if "REDIS_URL" in os.environ else "a Valkey of its own on loopback"
         print(
             f"""
 Flow API fleet is up: {size} replicas behind nginx ({redis}).

@@ -9,7 +9,9 @@ turn (deploy/fleet.py), then the proof that nothing was lost or sent twice:
   several upstream addresses only where the error log has a failed connect.
 
 Each mutation targets a new organization (the simulator runs with `--any-target`), so each
-should be created: `true`. A `REDIS_URL` in the environment reaches every replica.
+should be created: `true`. One in ten is sent again with its `Idempotency-Key`, as a client
+whose answer was lost would; that retry may reach any replica and must be answered from the
+shared store (`Idempotent-Replayed: true`) without a second request to Flow Connect.
 """
 
 import argparse
@@ -30,6 +32,7 @@ from deploy.fleet import Fleet, running_fleet
 from devstack.serving import free_port
 
 CONCURRENCY = 32
+RETRY_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,12 @@ class Upstream:
 
 
 def classify(response: httpx.Response) -> str:
-    """One word per answer: `true`, an error code, or what came instead."""
+    """One word per answer: `true` (`true, replayed` for a stored answer), an error code, or what came instead."""
     if response.status_code != httpx.codes.OK:
         return f"HTTP {response.status_code}"
     body = response.json()
     if body == {"data": {"createConnection": True}}:
-        return "true"
+        return "true, replayed" if response.headers.get("idempotent-replayed") == "true" else "true"
     codes = [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
     return codes[0] if len(codes) == 1 and isinstance(codes[0], str) else "untyped"
 
@@ -65,10 +68,15 @@ async def load(fleet: Fleet, token: str, *, total: int, restarting: asyncio.Task
         while sent < total or not restarting.done():
             sent += 1
             query = f'mutation {{ createConnection(targetOrgId: "{uuid.uuid4()}") }}'
-            try:
-                answers[classify(await client.post("/graphql", json={"query": query}, headers=headers))] += 1
-            except httpx.HTTPError as error:
-                answers[f"no answer: {type(error).__name__}"] += 1
+            # Every RETRY_EVERY-th request is sent twice with its key, as a client whose answer was
+            # lost would: the retry lands on any replica and must be answered from the shared store.
+            key = {"Idempotency-Key": str(uuid.uuid4())}
+            for _ in range(2 if sent % RETRY_EVERY == 0 else 1):
+                try:
+                    response = await client.post("/graphql", json={"query": query}, headers={**headers, **key})
+                    answers[classify(response)] += 1
+                except httpx.HTTPError as error:
+                    answers[f"no answer: {type(error).__name__}"] += 1
 
     async with httpx.AsyncClient(base_url=fleet.url, timeout=30, limits=limits, trust_env=False) as client:
         await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
@@ -110,7 +118,12 @@ async def run(size: int, total: int, *, drain: bool) -> int:
             size=size,
             port=free_port(),
             workdir=workdir,
-            extra_environment={"LOG_LEVEL": "WARNING"},  # no line per request: the CPU goes to requests
+            extra_environment={
+                "LOG_LEVEL": "WARNING",  # no line per request: the CPU goes to requests
+                # One caller sends everything here; the limits are checked by tests, not by load.
+                "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000000/hour",
+                "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "1000000/hour",
+            },
             any_target=True,
         ) as (fleet, neighbours):
             fleet.drain = drain
@@ -141,6 +154,7 @@ def report(
     seconds: tuple[float, float],
 ) -> int:
     requests = sum(answers.values())
+    retries = answers["true, replayed"] + answers["IDEMPOTENCY_KEY_IN_USE"]
     typed = sum(count for answer, count in answers.items() if not answer.startswith(("HTTP", "no answer", "untyped")))
     gateway = sum(answers[f"HTTP {status}"] for status in (502, 503, 504))
     print(f"fleet-check: {size} replicas up in {seconds[0]:.1f}s; {requests} mutations in {seconds[1]:.1f}s")
@@ -158,6 +172,7 @@ def report(
         "no 502/503/504 from nginx": gateway == 0,
         "no Idempotency-Key sent twice (duplicate POSTs: 0)": upstream.repeated == 0,
         "Flow Connect got one request per true": upstream.requests == answers["true"],
+        "every retry answered from the shared store (true, replayed)": answers["true, replayed"] == retries,
         "nginx logged every request": nginx.requests == requests,
         "a second replica only after a failed connect": nginx.retried <= nginx.failed_connects,
     }

@@ -13,11 +13,11 @@ from app.core.config import FlowConnectApiSettings, GraphQLSettings, SharedState
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
+from devstack.redis import RunningRedis
 from devstack.serving import ServerGroup
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.processes import ProcessKey, kill, session_processes
-from tests.fixtures.redis import RunningRedis
 from tests.fixtures.settings import settings_for_test
 from tests.fixtures.upstream import FakeFlowConnect
 

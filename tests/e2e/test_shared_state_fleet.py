@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 
+from devstack.redis import RunningRedis
 from tests.conftest import RunningUpstream
 from tests.e2e.process import api_process
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
-from tests.fixtures.redis import RunningRedis
 
 MUTATION = {"query": CREATE_CONNECTION_TO_GLOBEX}
 

@@ -8,7 +8,7 @@ from tests.conftest import ApiFactory
 from tests.fixtures.graphql_client import GraphQLClient
 
 if TYPE_CHECKING:
-    from tests.fixtures.redis import RunningRedis
+    from devstack.redis import RunningRedis
 
 StoreApi = Callable[..., Awaitable[GraphQLClient]]
 
