@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 RUN_PORTS := $(if $(API_PORT),--api-port=$(API_PORT)) $(if $(IDP_PORT),--idp-port=$(IDP_PORT)) \
 	$(if $(FLOW_CONNECT_PORT),--flow-connect-port=$(FLOW_CONNECT_PORT))
 
-.PHONY: run check lint format types test schema-check gql token bench stress sync lock clean help
+.PHONY: run check lint format types test schema-check gql token bench stress browser-check vendor-graphiql sync lock clean help
 
 run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1 (API_PORT=, IDP_PORT=, FLOW_CONNECT_PORT= to move them)
 	$(PY) -m devstack run $(strip $(RUN_PORTS))
@@ -48,6 +48,12 @@ bench: sync ## throughput and latency side by side (installs nginx and wrk when 
 
 stress: sync ## 10,000 mutations against a faulty loopback upstream; not part of check
 	$(PY) -m bench.stress
+
+browser-check: sync ## the dev GraphiQL and CORS in headless Chromium (installs Debian's chromium when missing); screenshots in .browser-check/
+	$(PY) -m browsercheck
+
+vendor-graphiql: ## rebuild app/graphql/ide/static/vendor/ from web/graphiql/package-lock.json (needs npm)
+	scripts/vendor-graphiql.sh
 
 token: sync ## a fresh dev token for the seeded user (IDP_PORT= as given to run)
 	@$(PY) -m devstack token $(if $(IDP_PORT),--idp-port=$(IDP_PORT))

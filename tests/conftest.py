@@ -8,6 +8,8 @@ import pytest
 from aioinject import Provider
 
 from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
+from app.core.config.cors_settings import CorsSettings
+from app.core.config.graphql_ide_settings import GraphQLIdeSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
@@ -103,6 +105,8 @@ async def start_api(
             workos: WorkOSSettings | None = None,
             flow_connect: FlowConnectApiSettings | None = None,
             graphql: GraphQLSettings | None = None,
+            cors: CorsSettings | None = None,
+            graphql_ide: GraphQLIdeSettings | None = None,
             overrides: tuple[Provider[Any], ...] = (),
         ) -> GraphQLClient:
             settings = [
@@ -111,6 +115,8 @@ async def start_api(
                 flow_connect or flow_connect_settings,
                 graphql or GraphQLSettings(),
                 LoggingSettings(),
+                cors or CorsSettings(app_env=app_env),
+                graphql_ide or GraphQLIdeSettings(app_env=app_env),
             ]
             url = await servers.start(create_app(settings, overrides=overrides))
             http = await clients.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))

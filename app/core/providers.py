@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings
 
 from app.core import health
 from app.core.config import AppSettings, FlowConnectApiSettings, GraphQLSettings, LoggingSettings, WorkOSSettings
+from app.core.config.cors_settings import CorsSettings
+from app.core.config.graphql_ide_settings import GraphQLIdeSettings
 from app.graphql.di import api_client_providers, auth_providers
 
 settings_classes: list[type[BaseSettings]] = [
@@ -16,6 +18,8 @@ settings_classes: list[type[BaseSettings]] = [
     FlowConnectApiSettings,
     GraphQLSettings,
     LoggingSettings,
+    CorsSettings,
+    GraphQLIdeSettings,
 ]
 
 modules: list[Iterable[aioinject.Provider[Any]]] = [

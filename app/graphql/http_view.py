@@ -9,10 +9,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from app.core.http.responses import error_response
 from app.errors.classification import BAD_REQUEST, for_client
+from app.graphql.ide import GraphiQLPage
 from app.graphql.schemas.observability import record_rejected_request
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -41,6 +43,17 @@ class FlowGraphQLView(GraphQL[Any, None]):
     """
 
     request_adapter_class = _MediaTypeAdapter
+
+    def __init__(self, schema: BaseSchema, *, ide_page: GraphiQLPage | None) -> None:
+        """`ide_page` None: no IDE, `GET /graphql` without a query answers 404."""
+        super().__init__(schema, graphql_ide="graphiql" if ide_page is not None else None)
+        self._ide_page = ide_page
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002 - Strawberry's signature
+        # Our page, not Strawberry's: that one loads GraphiQL from a CDN.
+        if self._ide_page is None:
+            raise HTTPException(404, "Not Found")
+        return self._ide_page.response()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
