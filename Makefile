@@ -16,7 +16,7 @@ RUN_PORTS := $(if $(API_PORT),--api-port=$(API_PORT)) $(if $(IDP_PORT),--idp-por
 	$(if $(FLOW_CONNECT_PORT),--flow-connect-port=$(FLOW_CONNECT_PORT))
 
 .PHONY: run check lint lint-image lint-manifests format types test schema-check gql token bench stress \
-	image image-check fleet fleet-check sync lock clean help
+	image image-check fleet fleet-check browser-check vendor-graphiql sync lock clean help
 
 run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1 (API_PORT=, IDP_PORT=, FLOW_CONNECT_PORT= to move them)
 	$(PY) -m devstack run $(strip $(RUN_PORTS))
@@ -67,6 +67,12 @@ fleet: sync ## FLEET_SIZE= replicas (default 3) behind nginx with the dev stack;
 
 fleet-check: sync ## mutations through nginx while the fleet restarts replica after replica; nothing lost or sent twice
 	$(PY) -m deploy.fleet_check $(if $(FLEET_SIZE),--size=$(FLEET_SIZE))
+
+browser-check: sync ## the dev GraphiQL and CORS in headless Chromium (installs Debian's chromium when missing); screenshots in .browser-check/
+	$(PY) -m browsercheck
+
+vendor-graphiql: ## rebuild app/graphql/ide/static/vendor/ from web/graphiql/package-lock.json (needs npm)
+	scripts/vendor-graphiql.sh
 
 token: sync ## a fresh dev token for the seeded user (IDP_PORT= as given to run)
 	@$(PY) -m devstack token $(if $(IDP_PORT),--idp-port=$(IDP_PORT))

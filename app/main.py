@@ -9,7 +9,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from app.core.config import GraphQLSettings, LoggingSettings, load_settings, pick
+from app.core.config.cors_settings import CorsSettings
+from app.core.config.graphql_ide_settings import GraphQLIdeSettings
 from app.core.http.body_limit import BodyLimitMiddleware
+from app.core.http.cors import cors_middleware
 from app.core.http.request_id import RequestIdMiddleware
 from app.core.http.unexpected_errors import UnexpectedErrorMiddleware
 from app.core.observability.gc_tuning import tune_for_serving
@@ -19,6 +22,7 @@ from app.core.observability.metrics import metrics_endpoint
 from app.core.observability.tracing import configure_tracing
 from app.core.providers import create_container, settings_classes
 from app.graphql.http_view import FlowGraphQLView
+from app.graphql.ide import GraphiQLPage, asset_routes
 from app.graphql.schemas.schema import create_schema
 
 
@@ -40,10 +44,11 @@ def create_app(
     tracer_provider = configure_tracing()
 
     container = create_container(loaded, overrides=overrides)
+    ide_page = GraphiQLPage.from_settings(pick(loaded, GraphQLIdeSettings)) if graphql_settings.graphql_ide else None
     graphql = FlowGraphQLView(
         create_schema(graphql_settings, tracing=tracer_provider is not None),
         container=container,
-        graphql_ide="graphiql" if graphql_settings.graphql_ide else None,
+        ide_page=ide_page,
     )
 
     @asynccontextmanager
@@ -61,9 +66,13 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz_endpoint(container), methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *asset_routes(ide_page),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            # Inside the request id, so preflights carry one; outside the error layers, so a
+            # browser can read a 413 or a masked 500.
+            *cors_middleware(pick(loaded, CorsSettings)),
             Middleware(UnexpectedErrorMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=graphql_settings.graphql_max_body_bytes),
         ],

@@ -9,7 +9,11 @@ import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
 from devstack import seed
+from devstack.dev_tokens import DEV_TOKEN_PATH, dev_token_route
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
 from devstack.processes import stop_group_async
@@ -36,6 +40,15 @@ class Ports:
     def jwks_url(self) -> str:
         return f"{self.issuer}/sso/jwks/{seed.CLIENT_ID}"
 
+    @property
+    def dev_token_url(self) -> str:
+        return f"{self.issuer}{DEV_TOKEN_PATH}"
+
+    @property
+    def api_origins(self) -> list[str]:
+        """What a browser sends as `Origin` from GraphiQL, whichever loopback name was typed."""
+        return [f"http://{host}:{self.api}" for host in (seed.HOST, "localhost")]
+
 
 def dev_token(key: SigningKey, ports: Ports) -> str:
     return mint_token(
@@ -59,6 +72,7 @@ def api_environment(ports: Ports) -> dict[str, str]:
         "WORKOS_JWKS_URL": ports.jwks_url,
         "WORKOS_ISSUER": ports.issuer,
         "FLOW_CONNECT_API_URL": ports.url(ports.flow_connect),
+        "GRAPHQL_IDE_DEV_TOKEN_URL": ports.dev_token_url,
     }
 
 
@@ -70,7 +84,7 @@ def banner(ports: Ports, token: str) -> str:
     mutation = f'{{"query":"mutation {{ createConnection(targetOrgId: \\"{EXAMPLE_TARGET_ORG_ID}\\") }}"}}'
     return f"""
 Flow API dev stack is up.
-  GraphiQL:      {api}/graphql   (add the header  Authorization: Bearer <token>)
+  GraphiQL:      {api}/graphql   (signed in as the dev user; "Get a fresh dev token" renews it)
   Flow Connect:  {ports.url(ports.flow_connect)}  (simulator; state in {seed.FLOW_CONNECT_DB}, delete .dev/ to reset)
   Dev user:      {seed.DEV_USER_SUB}  org_id={seed.DEV_ORG_ID}
   Organizations known to Flow Connect:
@@ -101,7 +115,11 @@ async def run_stack(ports: Ports) -> int:
     key = SigningKey.load_or_create(seed.KEY_FILE)
     token = dev_token(key, ports)
     idp = IdentityProvider(client_id=seed.CLIENT_ID, keys=[key])
-    async with running_server(idp.asgi_app(), host=seed.HOST, port=ports.idp):
+    tokens = dev_token_route(
+        mint=lambda: dev_token(key, ports), ttl_seconds=seed.DEV_TOKEN_TTL_SECONDS, allow_origins=ports.api_origins
+    )
+    idp_with_tokens = Starlette(routes=[tokens, Mount("/", idp.asgi_app())])
+    async with running_server(idp_with_tokens, host=seed.HOST, port=ports.idp):
         # Process groups of their own: Ctrl-C reaches only us, and we stop each child with all it started.
         flow_connect = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "devstack.flow_connect", f"--port={ports.flow_connect}"),

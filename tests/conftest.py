@@ -10,6 +10,8 @@ import pytest
 from aioinject import Provider
 
 from app.core.config import FlowConnectApiSettings, GraphQLSettings, SharedStateSettings, WorkOSSettings
+from app.core.config.cors_settings import CorsSettings
+from app.core.config.graphql_ide_settings import GraphQLIdeSettings
 from app.main import create_app
 from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
@@ -115,9 +117,11 @@ async def start_api(
             flow_connect: FlowConnectApiSettings | None = None,
             graphql: GraphQLSettings | None = None,
             shared_state: SharedStateSettings | None = None,
+            cors: CorsSettings | None = None,
+            graphql_ide: GraphQLIdeSettings | None = None,
             overrides: tuple[Provider[Any], ...] = (),
         ) -> GraphQLClient:
-            chosen = [settings for settings in (graphql, shared_state) if settings is not None]
+            chosen = [settings for settings in (graphql, shared_state, cors, graphql_ide) if settings is not None]
             given = [workos or workos_settings, flow_connect or flow_connect_settings, *chosen]
             settings = settings_for_test(app_env=app_env, given=given)
             url = await servers.start(create_app(settings, overrides=overrides))

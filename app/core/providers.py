@@ -14,6 +14,8 @@ from app.core.config import (
     SharedStateSettings,
     WorkOSSettings,
 )
+from app.core.config.cors_settings import CorsSettings
+from app.core.config.graphql_ide_settings import GraphQLIdeSettings
 from app.core.observability import health
 from app.graphql.di import api_client_providers, auth_providers, shared_state_providers
 
@@ -24,6 +26,8 @@ settings_classes: list[type[BaseSettings]] = [
     GraphQLSettings,
     LoggingSettings,
     SharedStateSettings,
+    CorsSettings,
+    GraphQLIdeSettings,
 ]
 
 modules: list[Iterable[aioinject.Provider[Any]]] = [

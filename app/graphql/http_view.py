@@ -11,13 +11,13 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.ides import GraphQL_IDE
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from app.core.http.responses import error_response
 from app.errors.classification import BAD_REQUEST, for_client
 from app.graphql.context import GraphQLContext
+from app.graphql.ide import GraphiQLPage
 from app.graphql.schemas.observability import record_rejected_request
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -48,15 +48,23 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
 
     request_adapter_class = _MediaTypeAdapter
 
-    def __init__(self, schema: BaseSchema, *, container: aioinject.Container, graphql_ide: GraphQL_IDE | None) -> None:
-        super().__init__(schema, graphql_ide=graphql_ide)
+    def __init__(self, schema: BaseSchema, *, container: aioinject.Container, ide_page: GraphiQLPage | None) -> None:
+        """`ide_page` None: no IDE, `GET /graphql` without a query answers 404."""
+        super().__init__(schema, graphql_ide="graphiql" if ide_page is not None else None)
         self._container = container
+        self._ide_page = ide_page
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GraphQLContext:
         # Only HTTP reaches this view: its route is not a WebSocket route.
         assert isinstance(request, Request)  # noqa: S101
         assert isinstance(response, Response)  # noqa: S101
         return GraphQLContext(request=request, response=response, dependencies=self._container.root)
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002 - Strawberry's signature
+        # Our page, not Strawberry's: that one loads GraphiQL from a CDN.
+        if self._ide_page is None:
+            raise HTTPException(404, "Not Found")
+        return self._ide_page.response()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -61,6 +61,15 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
         connected_again = await _run_curl(connect_curl)
         async with httpx.AsyncClient() as client:
             graphiql = await client.get(f"http://127.0.0.1:{api_port}/graphql", headers={"Accept": "text/html"})
+            # The page's "Get a fresh dev token": the identity provider's endpoint, for the API's origin.
+            fresh = await client.get(
+                f"http://127.0.0.1:{idp_port}/dev/token", headers={"Origin": f"http://127.0.0.1:{api_port}"}
+            )
+            fresh_viewer = await client.post(
+                f"http://127.0.0.1:{api_port}/graphql",
+                json={"query": "{ viewer { organizationId } }"},
+                headers={"Authorization": f"Bearer {fresh.json()['token']}"},
+            )
         stack.send_signal(signal.SIGINT)
         returncode = await asyncio.wait_for(stack.wait(), 20)
     finally:
@@ -72,6 +81,9 @@ async def test_dev_stack_prints_a_working_token_and_curl_then_stops_on_ctrl_c(tm
     assert [e["extensions"]["code"] for e in connected_again["errors"]] == ["CONFLICT"]
     assert graphiql.status_code == 200
     assert "graphiql" in graphiql.text.lower()
+    assert f'"devTokenUrl": "http://127.0.0.1:{idp_port}/dev/token"' in graphiql.text
+    assert fresh.headers["access-control-allow-origin"] == f"http://127.0.0.1:{api_port}"
+    assert fresh_viewer.json() == {"data": {"viewer": {"organizationId": seed.DEV_ORG_ID}}}
     assert returncode == 0
     assert (tmp_path / seed.KEY_FILE).stat().st_mode & 0o777 == 0o600
 
