@@ -13,17 +13,28 @@ from typing import Any
 import structlog
 import uvicorn
 
-from app.core.config import ConfigError, LoggingSettings, ServerSettings, SharedStateSettings, load_settings, pick
+from app.core.config import (
+    ConfigError,
+    GraphQLSettings,
+    LoggingSettings,
+    ServerSettings,
+    SharedStateSettings,
+    load_settings,
+    pick,
+)
 from app.core.http.protocol import BoundedHttpProtocol, HttpLimits
 from app.core.observability.logging import configure_logging
 from app.core.observability.tracing import configure_tracing
 from app.core.providers import settings_classes
+from app.graphql.schemas.schema import create_schema
+from app.graphql.trusted_documents import load_trusted_documents
 
 
 def main() -> int:
     try:
         loaded = load_settings([ServerSettings, *settings_classes])
         configure_tracing()  # here too, so that a bad OTEL_* variable stops start-up cleanly
+        _check_trusted_documents(pick(loaded, GraphQLSettings))
     except ConfigError as error:
         sys.stderr.write(f"flow-api: configuration error: {error}\n")
         return 2
@@ -42,6 +53,13 @@ def main() -> int:
     with _metrics_shared_across(server.web_concurrency):
         _serve(server)
     return 0
+
+
+def _check_trusted_documents(settings: GraphQLSettings) -> None:
+    """Here, so that a manifest that does not fit the schema stops start-up with one line (the
+    workers check it again as they build the app)."""
+    if (trusted := load_trusted_documents(settings)) is not None:
+        trusted.check(create_schema(settings)._schema)  # noqa: SLF001 - graphql-core's schema
 
 
 def _serve(server: ServerSettings) -> None:

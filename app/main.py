@@ -24,6 +24,7 @@ from app.core.providers import create_container, settings_classes
 from app.graphql.http_view import FlowGraphQLView
 from app.graphql.ide import GraphiQLPage, asset_routes
 from app.graphql.schemas.schema import create_schema
+from app.graphql.trusted_documents import load_trusted_documents
 
 
 def create_app(
@@ -45,11 +46,13 @@ def create_app(
 
     container = create_container(loaded, overrides=overrides)
     ide_page = GraphiQLPage.from_settings(pick(loaded, GraphQLIdeSettings)) if graphql_settings.graphql_ide else None
-    graphql = FlowGraphQLView(
-        create_schema(graphql_settings, tracing=tracer_provider is not None),
-        container=container,
-        ide_page=ide_page,
+    trusted = load_trusted_documents(graphql_settings)
+    schema = create_schema(
+        graphql_settings, tracing=tracer_provider is not None, parsed=trusted.parsed if trusted else None
     )
+    if trusted is not None:
+        trusted.check(schema._schema)  # noqa: SLF001 - graphql-core's schema, which documents are validated against
+    graphql = FlowGraphQLView(schema, container=container, ide_page=ide_page, trusted_documents=trusted)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -25,9 +25,9 @@ from tests.fixtures.upstream import FakeFlowConnect
 
 
 def pytest_configure() -> None:
-    # xdist's workers share the controller's session; each gets its own, so one worker's
-    # leftover check sees only the processes its own tests started.
-    if "PYTEST_XDIST_WORKER" in os.environ:
+    # A session of our own (for each xdist worker too), so the leftover check below sees only
+    # processes our tests started, never a sibling worker's or the calling shell's other jobs.
+    with contextlib.suppress(PermissionError):  # already a process group leader: keep the session
         os.setsid()
 
 

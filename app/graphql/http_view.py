@@ -19,6 +19,7 @@ from app.errors.classification import BAD_REQUEST, for_client
 from app.graphql.context import GraphQLContext
 from app.graphql.ide import GraphiQLPage
 from app.graphql.schemas.observability import record_rejected_request
+from app.graphql.trusted_documents import RequestRefusedError, TrustedDocuments
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _JSON = "application/json"
@@ -48,11 +49,19 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
 
     request_adapter_class = _MediaTypeAdapter
 
-    def __init__(self, schema: BaseSchema, *, container: aioinject.Container, ide_page: GraphiQLPage | None) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        container: aioinject.Container,
+        ide_page: GraphiQLPage | None,
+        trusted_documents: TrustedDocuments | None,
+    ) -> None:
         """`ide_page` None: no IDE, `GET /graphql` without a query answers 404."""
         super().__init__(schema, graphql_ide="graphiql" if ide_page is not None else None)
         self._container = container
         self._ide_page = ide_page
+        self._trusted_documents = trusted_documents
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GraphQLContext:
         # Only HTTP reaches this view: its route is not a WebSocket route.
@@ -74,8 +83,9 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         try:
             response = await self.run(request)
         except HTTPException as error:
-            response = error_response(error.status_code, error.reason, code=BAD_REQUEST)
-            record_rejected_request(BAD_REQUEST)
+            code = error.code if isinstance(error, RequestRefusedError) else BAD_REQUEST
+            response = error_response(error.status_code, error.reason, code=code)
+            record_rejected_request(code)
         else:
             is_json = response.headers.get("content-type", "").startswith(_JSON)
             if is_json and _accepts_graphql_response_json(request.headers):
@@ -108,7 +118,11 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
             media_type = (request.content_type or "").partition(";")[0].strip()
             if media_type != _JSON:
                 raise HTTPException(415, f"Unsupported media type: send the request as {_JSON}.")
-        return await super().parse_http_body(request)
+        data = await super().parse_http_body(request)
+        if self._trusted_documents is None or not isinstance(data, GraphQLRequestData):
+            return data
+        document_id = await _document_id(request) if data.query is None else None
+        return self._trusted_documents.resolve(data, document_id=document_id)
 
     def decode_json(self, data: str | bytes) -> object:
         """A JSON object, or a 400: Strawberry's own decoding turns several kinds of bad bodies
@@ -129,6 +143,14 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
             if problem is not None:
                 raise HTTPException(400, problem)
         return decoded
+
+
+async def _document_id(request: AsyncHTTPRequestAdapter) -> object:
+    """The request's `documentId` (read again only for a request that sent no query text)."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    body = json.loads(await request.get_body())  # already decoded once: valid JSON, an object
+    return body.get("documentId")
 
 
 def _retry_after(response_data: GraphQLHTTPResponse) -> int | None:

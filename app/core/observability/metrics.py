@@ -95,3 +95,8 @@ SHARED_STATE_FAILURES = Counter(
     "Calls to the shared store (Redis) that failed, by user (rate_limits, idempotency, readiness).",
     ["store"],
 )
+UNTRUSTED_OPERATIONS = Counter(
+    "flow_api_untrusted_operations_total",
+    "Documents not in the trusted-documents manifest, by what happened (refused in enforce mode, allowed in log mode).",
+    ["action"],
+)

@@ -7,7 +7,7 @@ its own so that suggestions ("Did you mean ...?") can be hidden, which Strawberr
 ValidationCache cannot ask graphql-core for.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, validate
@@ -36,15 +36,28 @@ class LimitedDocumentCache(ParserCache):
     """Parses with a token limit and validates with our extra rules; a parsed document is
     cached per (text, limit), a validation result per (document, rules)."""
 
-    def __init__(self, *, max_tokens: int, rules: Sequence[type[ASTValidationRule]], hide_suggestions: bool) -> None:
+    def __init__(
+        self,
+        *,
+        max_tokens: int,
+        rules: Sequence[type[ASTValidationRule]],
+        hide_suggestions: bool,
+        parsed: Mapping[str, DocumentNode] | None = None,
+    ) -> None:
         super().__init__(maxsize=CACHED_DOCUMENTS)
+        self._parsed = parsed or {}
         self._max_tokens = max_tokens
         # The same tuple every time: rules that differed per request would miss the cache.
         self._rules = (*_STRAWBERRY_RULES, *rules)
         self._hide_suggestions = hide_suggestions
 
     def on_parse(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = self._max_tokens
+        context = self.execution_context
+        if (document := self._parsed.get(context.query or "")) is not None:
+            context.graphql_document = document
+            yield
+            return
+        context.parse_options["max_tokens"] = self._max_tokens
         yield from super().on_parse()
 
     def on_validate(self) -> Iterator[None]:

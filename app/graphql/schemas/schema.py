@@ -1,8 +1,9 @@
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
 import structlog
-from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.types import ExecutionContext
@@ -39,7 +40,10 @@ class FlowSchema(strawberry.Schema):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
 
 
-def create_schema(settings: GraphQLSettings, *, tracing: bool = False) -> strawberry.Schema:
+def create_schema(
+    settings: GraphQLSettings, *, tracing: bool = False, parsed: Mapping[str, DocumentNode] | None = None
+) -> strawberry.Schema:
+    """`parsed`: documents parsed ahead (trusted documents, by text), never parsed again."""
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     # The limits run while parsing and validating, so a hostile document never executes.
     introspection = settings.graphql_introspection
@@ -50,7 +54,7 @@ def create_schema(settings: GraphQLSettings, *, tracing: bool = False) -> strawb
         # (bounded LRUs keyed by the text, then by document and rules) - half our CPU otherwise.
         # Suggestions name fields a client could not discover otherwise: hidden with introspection.
         lambda: LimitedDocumentCache(
-            max_tokens=settings.graphql_max_tokens, rules=rules, hide_suggestions=not introspection
+            max_tokens=settings.graphql_max_tokens, rules=rules, hide_suggestions=not introspection, parsed=parsed
         ),
     ]
     if tracing:
