@@ -17,6 +17,7 @@ from devstack.identity import IdentityProvider
 from devstack.keys import SigningKey
 from devstack.redis import RunningRedis
 from devstack.serving import ServerGroup
+from tests.fixtures.error_codes import ErrorLedger, documented_codes
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.processes import ProcessKey, kill, session_processes
@@ -100,9 +101,21 @@ def flow_connect_settings(upstream: RunningUpstream) -> FlowConnectApiSettings:
 ApiFactory = Callable[..., Awaitable[GraphQLClient]]
 
 
+@pytest.fixture(scope="session")
+def error_ledger() -> Iterator[ErrorLedger]:
+    """Every error that reached a client of `start_api`: each must carry a documented code."""
+    ledger = ErrorLedger()
+    yield ledger
+    uncoded = ledger.uncoded(documented_codes())
+    assert not uncoded, f"errors without a code from the README's table: {uncoded[:5]}"
+
+
 @pytest.fixture
 async def start_api(
-    servers: ServerGroup, workos_settings: WorkOSSettings, flow_connect_settings: FlowConnectApiSettings
+    servers: ServerGroup,
+    workos_settings: WorkOSSettings,
+    flow_connect_settings: FlowConnectApiSettings,
+    error_ledger: ErrorLedger,
 ) -> AsyncIterator[ApiFactory]:
     """Starts the real app on a loopback port; keyword arguments replace settings or providers.
 
@@ -125,7 +138,9 @@ async def start_api(
             given = [workos or workos_settings, flow_connect or flow_connect_settings, *chosen]
             settings = settings_for_test(app_env=app_env, given=given)
             url = await servers.start(create_app(settings, overrides=overrides))
-            http = await clients.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+            http = await clients.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=10, event_hooks={"response": [error_ledger.record]})
+            )
             return GraphQLClient(http)
 
         yield start
