@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -111,17 +112,15 @@ async def test_log_mode_runs_other_documents_and_logs_them(
     assert logged["document_sha256"] == _digest("query Who { viewer { organizationId } }")
 
 
+def _start_with(manifest: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"WORKOS_CLIENT_ID": "client_x", "FLOW_CONNECT_API_URL": "https://flow.example"}
+    return run_app_until_exit({**env, "GRAPHQL_TRUSTED_DOCUMENTS": str(manifest)}, cwd=cwd)
+
+
 def test_a_manifest_entry_that_does_not_match_its_hash_stops_startup_with_one_line(tmp_path: Path) -> None:
     manifest = _manifest(tmp_path, {_digest(VIEWER): "{ viewer { organizationId } }"})
 
-    result = run_app_until_exit(
-        {
-            "WORKOS_CLIENT_ID": "client_x",
-            "FLOW_CONNECT_API_URL": "https://flow.example",
-            "GRAPHQL_TRUSTED_DOCUMENTS": str(manifest),
-        },
-        cwd=tmp_path,
-    )
+    result = _start_with(manifest, tmp_path)
 
     assert result.returncode == 2
     assert result.stderr == (
@@ -134,14 +133,7 @@ def test_a_trusted_document_that_does_not_fit_the_schema_stops_startup(tmp_path:
     wrong = "{ viewer { noSuchField } }"
     manifest = _manifest(tmp_path, {_digest(wrong): wrong})
 
-    result = run_app_until_exit(
-        {
-            "WORKOS_CLIENT_ID": "client_x",
-            "FLOW_CONNECT_API_URL": "https://flow.example",
-            "GRAPHQL_TRUSTED_DOCUMENTS": str(manifest),
-        },
-        cwd=tmp_path,
-    )
+    result = _start_with(manifest, tmp_path)
 
     assert result.returncode == 2
     expected = f"flow-api: configuration error: GRAPHQL_TRUSTED_DOCUMENTS entry {_digest(wrong)[:16]}"

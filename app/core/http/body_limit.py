@@ -1,7 +1,7 @@
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.http.responses import error_response
+from app.core.http.responses import StartTrackingSend, error_response
 from app.errors.classification import BAD_REQUEST
 
 
@@ -26,7 +26,6 @@ class BodyLimitMiddleware:
             return
 
         received = 0
-        response_started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -37,15 +36,11 @@ class BodyLimitMiddleware:
                     raise _BodyTooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracking_send = StartTrackingSend(send)
         try:
             await self._app(scope, counting_receive, tracking_send)
         except _BodyTooLargeError:
-            if response_started:
+            if tracking_send.started:
                 raise
             await self._too_large(scope, receive, send)
 

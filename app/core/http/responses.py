@@ -4,6 +4,7 @@ code and the request id, so clients parse every error the same way."""
 import json
 
 from starlette.responses import Response
+from starlette.types import Message, Send
 
 from app.core.http.request_id import current_request_id
 
@@ -16,3 +17,18 @@ def error_body(message: str, *, code: str, request_id: str | None) -> bytes:
 def error_response(status: int, message: str, *, code: str) -> Response:
     body = error_body(message, code=code, request_id=current_request_id())
     return Response(body, status_code=status, media_type="application/json")
+
+
+class StartTrackingSend:
+    """Wraps an ASGI `send` and remembers whether the response has started: once it has, no other
+    answer can be sent in its place."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)

@@ -1,7 +1,7 @@
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.http.responses import error_response
+from app.core.http.responses import StartTrackingSend, error_response
 from app.errors.classification import INTERNAL_SERVER_ERROR
 
 logger = structlog.get_logger(__name__)
@@ -19,17 +19,11 @@ class UnexpectedErrorMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracking_send = StartTrackingSend(send)
         try:
             await self._app(scope, receive, tracking_send)
         except Exception:
             logger.exception("unhandled_error", method=scope["method"], path=scope["path"][:200])
-            if not response_started:
+            if not tracking_send.started:
                 response = error_response(500, "Internal server error.", code=INTERNAL_SERVER_ERROR)
                 await response(scope, receive, send)
