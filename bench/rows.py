@@ -1,7 +1,6 @@
 """What each row runs, what it is sent, and what it must answer."""
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +20,26 @@ GRAPHQL_BODY = json.dumps(
 )
 GRAPHQL_OK = {"data": {"createConnection": True}}
 
-LIMIT, HTTPX, AIOHTTP, NAIVE, OURS_1W, OURS_2W = 1, 2, 3, 4, 5, 6
+LIMIT, HTTPX, AIOHTTP, NAIVE, OURS_1W, OURS_WARNING, OURS_2W, MINIMAL, YOGA, APOLLO = range(1, 11)
 LABELS = {
     LIMIT: "limit: nginx alone",
     HTTPX: "forwarder, httpx",
     AIOHTTP: "forwarder, aiohttp",
     NAIVE: "naive: client per call",
-    OURS_1W: "ours, 1 worker",
-    OURS_2W: "ours, 2 workers",
+    OURS_1W: "ours, production (INFO)",
+    OURS_WARNING: "ours, LOG_LEVEL=WARNING",
+    OURS_2W: "ours, 2 workers (INFO)",
+    MINIMAL: "minimal Strawberry app",
+    YOGA: "Yoga + undici.Pool",
+    APOLLO: "Apollo Server 4 + fetch",
 }
-GRAPHQL_ROWS = frozenset({NAIVE, OURS_1W, OURS_2W})
+GRAPHQL_ROWS = frozenset({NAIVE, OURS_1W, OURS_WARNING, OURS_2W, MINIMAL, YOGA, APOLLO})
+# Rows also measured with one connection: the floor and the GraphQL servers side by side.
+C1_ROWS = frozenset({LIMIT, OURS_1W, OURS_WARNING, MINIMAL, YOGA, APOLLO})
+NODE_ROWS = {YOGA: "yoga.mjs", APOLLO: "apollo.mjs"}
+PEERS = Path(__file__).resolve().parent / "peers"
+GC_STATS = Path(__file__).resolve().parent / "gcstats"
+GC_PAUSES_ENV = "BENCH_GC_PAUSES"
 
 
 @dataclass(frozen=True)
@@ -87,9 +96,9 @@ def nginx_command(nginx: str, conf: Path) -> list[str]:
     return [nginx, "-p", str(conf.parent), "-e", str(conf.parent / "nginx-error.log"), "-c", str(conf)]
 
 
-def uvicorn_command(app: str, port: int, *, factory: bool = False) -> list[str]:
+def uvicorn_command(python: str, app: str, port: int, *, factory: bool = False) -> list[str]:
     return [
-        sys.executable,
+        python,
         "-m",
         "uvicorn",
         app,
@@ -109,7 +118,29 @@ def forwarder_env(upstream: str) -> dict[str, str]:
     return {UPSTREAM_ENV: upstream}
 
 
-def service_env(*, port: int, idp_url: str, upstream: str, workers: int = 1) -> dict[str, str]:
+def node_command(node: str, row: int) -> list[str]:
+    return [node, str(PEERS / NODE_ROWS[row])]
+
+
+def peer_env(*, port: int, idp_url: str, upstream: str) -> dict[str, str]:
+    """The minimal app's and the Node peers' settings."""
+    return {
+        "NODE_ENV": "production",
+        "HOST": HOST,
+        "PORT": str(port),
+        "BENCH_JWKS_URL": f"{idp_url}/sso/jwks/{CLIENT_ID}",
+        "BENCH_ISSUER": idp_url,
+        UPSTREAM_ENV: upstream,
+    }
+
+
+def gc_env(directory: Path) -> dict[str, str]:
+    """Makes a Python server record its collector's pauses into `directory` (bench/gcstats)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return {"PYTHONPATH": f"{GC_STATS}:{REPO}", GC_PAUSES_ENV: str(directory)}
+
+
+def service_env(*, port: int, idp_url: str, upstream: str, workers: int = 1, log_level: str = "INFO") -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "HOST": HOST,
@@ -119,7 +150,8 @@ def service_env(*, port: int, idp_url: str, upstream: str, workers: int = 1) -> 
         "WORKOS_JWKS_URL": f"{idp_url}/sso/jwks/{CLIENT_ID}",
         "WORKOS_ISSUER": idp_url,
         "FLOW_CONNECT_API_URL": upstream,
-        "LOG_LEVEL": "WARNING",
+        # Production's default; the lines go to the server's log file, as an operator redirects stdout.
+        "LOG_LEVEL": log_level,
     }
 
 

@@ -15,6 +15,7 @@ from devstack.processes import all_processes, stop_group
 
 HOST = "127.0.0.1"
 TOOLS = ("nginx", "wrk")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")  # nginx lives here, often off a user's PATH
 
 
@@ -58,11 +59,30 @@ class Server:
 
     def rss_mb(self) -> float:
         """VmRSS summed over the server's process group (uvicorn and nginx workers included)."""
-        members = [process.pid for process in all_processes() if process.pgid == self.process.pid]
-        return sum(_vm_rss_kb(pid) for pid in members) / 1024
+        return sum(_vm_rss_kb(pid) for pid in self.members()) / 1024
+
+    def members(self) -> list[int]:
+        return [process.pid for process in all_processes() if process.pgid == self.process.pid]
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of the server's process group, every thread included (Node's too)."""
+        return sum(_cpu_ticks(pid) for pid in self.members()) / _CLOCK_TICKS
 
     def stop(self) -> None:
         stop_group(self.process)
+
+
+def ensure_node_peers(peers: Path) -> str:
+    """The machine's node, with the peers' locked packages installed (`npm ci`) when missing."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise RuntimeError("node and npm are needed for the Node peer rows (or choose --rows without 9,10)")
+    if not (peers / "node_modules").is_dir():
+        print("bench: $ npm ci (bench/peers)", flush=True)
+        subprocess.run(  # noqa: S603
+            [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=peers, check=True
+        )
+    return node
 
 
 def start(name: str, command: list[str], *, port: int, log_dir: Path, env: dict[str, str] | None = None) -> Server:
@@ -105,3 +125,13 @@ def _vm_rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    # Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])

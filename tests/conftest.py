@@ -20,6 +20,7 @@ from devstack.serving import ServerGroup
 from tests.fixtures.error_codes import ErrorLedger, documented_codes
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.processes import ProcessKey, kill, session_processes
 from tests.fixtures.settings import settings_for_test
 from tests.fixtures.upstream import FakeFlowConnect
@@ -51,6 +52,11 @@ def no_process_outlives_the_session() -> Iterator[None]:
     before = session_processes()
     yield
     _none_left_since(before)
+
+
+@pytest.fixture
+def logs(capsys: pytest.CaptureFixture[str]) -> CapturedLogs:
+    return CapturedLogs(capsys)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from devstack.keys import SigningKey
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
 VIEWER = "{ viewer { flowUserId organizationId } }"
@@ -130,6 +131,7 @@ async def test_invalid_token_is_unauthorized_never_forwarded_and_never_logged(
     upstream: RunningUpstream,
     other_key: SigningKey,
     caplog: pytest.LogCaptureFixture,
+    logs: CapturedLogs,
 ) -> None:
     token = _hostile_tokens(idp, other_key)[case]
     caplog.set_level("DEBUG")
@@ -139,7 +141,7 @@ async def test_invalid_token_is_unauthorized_never_forwarded_and_never_logged(
     assert response.error_codes == ["UNAUTHORIZED"]
     assert response.data is None
     assert upstream.fake.requests == []
-    assert token not in caplog.text
+    assert token not in logs.text
 
 
 @pytest.mark.parametrize(
@@ -162,7 +164,7 @@ async def test_missing_or_non_bearer_header_is_unauthorized(
 
 
 async def test_valid_token_is_never_logged(
-    api: GraphQLClient, idp: RunningIdentityProvider, caplog: pytest.LogCaptureFixture
+    api: GraphQLClient, idp: RunningIdentityProvider, caplog: pytest.LogCaptureFixture, logs: CapturedLogs
 ) -> None:
     token = idp.token()
     caplog.set_level("DEBUG")
@@ -170,8 +172,8 @@ async def test_valid_token_is_never_logged(
     response = await api.execute(VIEWER, token=token)
 
     assert response.error_codes == []
-    assert caplog.records, "the request should have logged something to check"
-    assert token not in caplog.text
+    assert logs.lines(), "the request should have logged something to check"
+    assert token not in logs.text
 
 
 async def test_concurrent_first_callers_share_one_jwks_fetch(

@@ -5,6 +5,7 @@ from aioinject import Scoped
 
 from app.auth import AuthInfo
 from tests.conftest import ApiFactory
+from tests.fixtures.logs import CapturedLogs
 
 
 async def _explode() -> AuthInfo:
@@ -12,7 +13,7 @@ async def _explode() -> AuthInfo:
 
 
 async def test_unexpected_error_is_masked_with_request_id_and_logged_in_full(
-    start_api: ApiFactory, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, logs: CapturedLogs
 ) -> None:
     api = await start_api(overrides=(Scoped(_explode, interface=AuthInfo),))
 
@@ -28,12 +29,11 @@ async def test_unexpected_error_is_masked_with_request_id_and_logged_in_full(
         }
     ]
     assert "hunter2" not in response.http.text
-    [logged] = [
-        r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "graphql_unexpected_error"
-    ]
+    [logged] = logs.events("graphql_unexpected_error")
     assert logged["request_id"] == request_id
-    assert isinstance(logged["exc_info"], RuntimeError)
-    assert logged["exc_info"].__traceback__ is not None
+    [exception] = logged["exception"]
+    assert exception["exc_type"] == "RuntimeError"
+    assert exception["frames"], "with its traceback"
 
 
 async def test_graphql_validation_errors_reach_the_client_unmasked(start_api: ApiFactory) -> None:

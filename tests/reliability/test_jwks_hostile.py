@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from app.core.config import WorkOSSettings
 from devstack.identity import mint_token
@@ -16,6 +15,7 @@ from devstack.keys import SigningKey
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.e2e.process import api_process
 from tests.fixtures.identity import TEST_CLIENT_ID
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 
 VIEWER = "{ viewer { organizationId } }"
@@ -139,7 +139,7 @@ async def test_a_dripping_jwks_with_nothing_cached_is_service_unavailable_within
 
 
 async def test_an_oversized_jwks_is_refused_without_being_read_whole(
-    start_api: ApiFactory, signing_key: SigningKey, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, signing_key: SigningKey, logs: CapturedLogs
 ) -> None:
     jwks = Jwks(signing_key)
     jwks.mode = jwks.endless
@@ -151,7 +151,7 @@ async def test_an_oversized_jwks_is_refused_without_being_read_whole(
     assert response.error_codes == ["SERVICE_UNAVAILABLE"]
     # What the endpoint wrote before we hung up: the cap plus what loopback socket buffers hold.
     assert jwks.bytes_sent < 16 * 1024 * 1024
-    failures = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "jwks_refresh_failed"]
+    failures = logs.events("jwks_refresh_failed")
     assert ["JwksTooLargeError" in line["error"] for line in failures] == [True]
 
 

@@ -2,19 +2,18 @@
 
 import asyncio
 
-import pytest
-
 from app.core.config import WorkOSSettings
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
 from devstack.serving import free_port, running_server
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.identity import TEST_CLIENT_ID
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
 
 async def test_cached_key_keeps_working_while_jwks_is_down(
-    start_api: ApiFactory, signing_key: SigningKey, upstream: RunningUpstream, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, signing_key: SigningKey, upstream: RunningUpstream, logs: CapturedLogs
 ) -> None:
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
@@ -45,7 +44,7 @@ async def test_cached_key_keeps_working_while_jwks_is_down(
     # a refresh in flight, so once it answers that refresh has failed.
     readiness = await api.http.get("/readyz")
     assert readiness.json() == {"status": "unavailable", "reasons": ["jwks"]}
-    assert any(isinstance(r.msg, dict) and r.msg["event"] == "jwks_refresh_failed" for r in caplog.records)
+    assert logs.events("jwks_refresh_failed")
     assert len(upstream.fake.requests) == 2
 
 

@@ -3,11 +3,10 @@ once their caller's deadline is nearly spent: the caller hears "not sent", and i
 
 import asyncio
 
-import pytest
-
 from app.core.config import FlowConnectApiSettings
 from tests.conftest import ApiFactory
 from tests.fixtures.identity import RunningIdentityProvider
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 
@@ -22,7 +21,7 @@ async def _hang(_exchange: Exchange) -> None:
 
 
 async def test_queued_mutations_are_not_sent_once_their_deadline_is_nearly_spent(
-    start_api: ApiFactory, idp: RunningIdentityProvider, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, idp: RunningIdentityProvider, logs: CapturedLogs
 ) -> None:
     async with raw_upstream(_hang) as (upstream, url):
         settings = FlowConnectApiSettings(
@@ -45,7 +44,7 @@ async def test_queued_mutations_are_not_sent_once_their_deadline_is_nearly_spent
     assert [r.error_extensions for r in queued] == [[{"code": "REMOTE_API_ERROR"}]] * QUEUED
     assert [r.error_messages for r in queued] == [["The Flow Connect API is busy; the request was not sent."]] * QUEUED
     assert posts_read == POOL_SIZE
-    attempts = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "flow_connect_call"]
+    attempts = logs.events("flow_connect_call")
     assert sorted(line["error"] for line in attempts) == ["CancelledError"] * POOL_SIZE + ["NotSentError"] * QUEUED, (
         "one line per attempt actually made: the queued ones gave up waiting for the pool, none was retried"
     )

@@ -1,14 +1,13 @@
 """`/readyz` answers anyone: it names the failing checks, and only the log says where and why."""
 
-import pytest
-
 from app.core.config import FlowConnectApiSettings
 from devstack.serving import free_port
 from tests.conftest import ApiFactory
+from tests.fixtures.logs import CapturedLogs
 
 
 async def test_readyz_names_failing_checks_without_disclosing_the_upstream_address(
-    start_api: ApiFactory, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, logs: CapturedLogs
 ) -> None:
     port = free_port()
     api = await start_api(flow_connect=FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{port}"))
@@ -17,5 +16,5 @@ async def test_readyz_names_failing_checks_without_disclosing_the_upstream_addre
 
     assert (response.status_code, response.json()) == (503, {"status": "unavailable", "reasons": ["flow_connect"]})
     assert str(port) not in response.text
-    logged = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "readiness_check_failed"]
+    logged = logs.events("readiness_check_failed")
     assert [(line["check"], f"127.0.0.1:{port}" in line["detail"]) for line in logged] == [("flow_connect", True)]

@@ -1,20 +1,31 @@
+"""One output for every log line of the process: structlog's and the standard library's (uvicorn's).
+
+structlog renders and writes its own lines: an event goes from the call to one `write` on the
+output without a `logging.LogRecord`, a handler lock and a formatter copy in between. The
+standard library's loggers keep their handler on the root logger, which renders with the same
+processors into the same output. Levels are the standard library's in both cases, so one
+`LOG_LEVEL` (and a test's `caplog.set_level`) decides for every line.
+"""
+
 import logging
 import sys
-from typing import TYPE_CHECKING, TextIO
+import threading
+from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 from structlog.processors import ExceptionRenderer
 from structlog.tracebacks import ExceptionDictTransformer
 
 if TYPE_CHECKING:
-    from structlog.typing import EventDict, Processor
+    from collections.abc import Sequence
+
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 
 def is_enabled_for(name: str, level: int) -> bool:
-    """Whether logger `name` would write a line at `level`. structlog renders through the
-    standard library here, whose levels decide; hot paths ask first and skip building an
-    event that would be dropped. Asks the standard library even when structlog is not set up
-    (e.g. in tests of one component), where structlog's own default logger has no such check."""
+    """Whether logger `name` would write a line at `level`. Hot paths ask first and skip building
+    an event that would be dropped. Asks the standard library, whose levels decide for structlog
+    too, even when logging is not set up (e.g. in tests of one component)."""
     return logging.getLogger(name).isEnabledFor(level)
 
 
@@ -24,6 +35,7 @@ _TRACEBACK_MAX_FRAMES = 30
 _exception_as_dict = ExceptionRenderer(ExceptionDictTransformer(show_locals=False, max_frames=_TRACEBACK_MAX_FRAMES))
 # Longer string values are cut, so no single field can make a line unbounded.
 MAX_LOGGED_STRING = 2048
+_LEVELS = logging.getLevelNamesMapping()
 
 
 def _bound_strings(_logger: object, _method: str, event: "EventDict") -> "EventDict":
@@ -33,15 +45,83 @@ def _bound_strings(_logger: object, _method: str, event: "EventDict") -> "EventD
     return event
 
 
-class _AppLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler we install, so configuring twice replaces it instead of stacking."""
+class _Output:
+    """Where every line goes and how it is rendered; one per process, like the standard library's
+    root logger. Loggers keep a reference to it rather than to its parts, so that configuring
+    again (tests do, per app) reaches loggers structlog has already cached."""
+
+    def __init__(self) -> None:
+        self.stream: TextIO | None = None  # None: whatever `sys.stdout` is when a line is written
+        self.processors: Sequence[Processor] = ()
+        # Shared with the standard library's handler: a line is written whole, from any thread.
+        self.lock = threading.Lock()
+
+    def render(self, logger: "WrappedLogger", method: str, event: "EventDict") -> str:
+        result: Any = event
+        for processor in self.processors:
+            result = processor(logger, method, result)
+        return str(result)
+
+    def write(self, line: str) -> None:
+        stream = self.stream or sys.stdout
+        with self.lock:
+            # Flushed per line: a line is out when the call returns, even if the process dies next.
+            stream.write(line + "\n")
+            stream.flush()
+
+
+_output = _Output()
+
+
+class _LineLogger:
+    """structlog's logger: `name` for `add_logger_name`, the level from the standard library."""
+
+    __slots__ = ("_levels", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._levels = logging.getLogger(name)
+
+    def is_enabled_for(self, method: str) -> bool:
+        return self._levels.isEnabledFor(_LEVELS.get(method.upper(), logging.ERROR))
+
+    def msg(self, line: str) -> None:
+        _output.write(line)
+
+    debug = info = warning = error = critical = exception = msg
+
+
+def _line_logger(*args: Any) -> _LineLogger:  # noqa: ANN401 - structlog passes get_logger's arguments through
+    return _LineLogger(str(args[0]) if args else "")
+
+
+def _filter_by_level(logger: _LineLogger, method: str, event: "EventDict") -> "EventDict":
+    if not logger.is_enabled_for("warning" if method == "warn" else method):
+        raise structlog.DropEvent
+    return event
+
+
+def _render(logger: "WrappedLogger", method: str, event: "EventDict") -> str:
+    return _output.render(logger, method, event)
+
+
+class _AppLogHandler(logging.Handler):
+    """The standard library's records, rendered by the same processors into the same output.
+    Marks the handler we install, so configuring twice replaces it instead of stacking."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _output.write(self.format(record))
+        except Exception:  # noqa: BLE001 - the standard library's contract for a handler
+            self.handleError(record)
 
 
 def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Route structlog and the standard library (uvicorn included) through one renderer."""
+    """Route structlog and the standard library (uvicorn included) through one renderer to
+    `stream` (standard output by default)."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
+        structlog.processors.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
@@ -52,19 +132,28 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
             colors=(stream or sys.stdout).isatty(), exception_formatter=structlog.dev.plain_traceback
         )
     )
-    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta, _bound_strings]
-    if json:
-        final.append(_exception_as_dict)
-    final.append(renderer)
+    final: list[Processor] = [_bound_strings, *([_exception_as_dict] if json else []), renderer]
+    _output.stream = stream
+    _output.processors = [*shared, *final]
     structlog.configure(
         # Level first: a line below LOG_LEVEL then costs nothing else.
-        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[_filter_by_level, _render],
+        logger_factory=_line_logger,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
         cache_logger_on_first_use=True,
     )
-    handler = _AppLogHandler(stream or sys.stdout)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final))
+    handler = _AppLogHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.contextvars.merge_contextvars,
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+        )
+    )
     root = logging.getLogger()
     for existing in [h for h in root.handlers if isinstance(h, _AppLogHandler)]:
         root.removeHandler(existing)

@@ -1,11 +1,10 @@
 """`/healthz` and `/readyz`, which orchestrators poll without a token."""
 
-import pytest
-
 from app.core.config import FlowConnectApiSettings, WorkOSSettings
 from devstack.serving import free_port
 from tests.conftest import ApiFactory
 from tests.fixtures.identity import TEST_CLIENT_ID
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 
 
@@ -23,7 +22,7 @@ async def test_healthz_answers_without_any_dependency(start_api: ApiFactory) -> 
 
 
 async def test_readyz_follows_flow_connect_going_down_and_coming_back(
-    start_api: ApiFactory, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, logs: CapturedLogs
 ) -> None:
     port = free_port()
     api = await start_api(flow_connect=FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{port}"))
@@ -36,7 +35,7 @@ async def test_readyz_follows_flow_connect_going_down_and_coming_back(
     assert (down.status_code, down.json()) == (503, {"status": "unavailable", "reasons": ["flow_connect"]})
     assert (up.status_code, up.json()) == (200, {"status": "ready"})
     assert down_again.status_code == 503
-    assert not [r for r in caplog.records if r.levelname == "INFO" and "readyz" in r.getMessage()]
+    assert not [line for line in logs.text.splitlines() if '"level": "info"' in line and "readyz" in line]
 
 
 async def test_readyz_reports_missing_signing_keys(start_api: ApiFactory, workos_settings: WorkOSSettings) -> None:
