@@ -11,6 +11,7 @@ from app.core.config import GraphQLSettings
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.e2e.process import run_app_until_exit
 from tests.fixtures.identity import RunningIdentityProvider
+from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
 VIEWER = "query Viewer { viewer { flowUserId } }"
@@ -101,14 +102,14 @@ async def test_enforce_mode_refuses_any_other_document_and_runs_nothing(
 
 
 async def test_log_mode_runs_other_documents_and_logs_them(
-    start_api: ApiFactory, idp: RunningIdentityProvider, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    start_api: ApiFactory, idp: RunningIdentityProvider, tmp_path: Path, logs: CapturedLogs
 ) -> None:
     api = await start_api(graphql=_graphql(tmp_path, "log"))
 
     response = await api.execute("query Who { viewer { organizationId } }", token=idp.token())
 
     assert response.body == {"data": {"viewer": {"organizationId": "org_test"}}}
-    [logged] = [r.msg for r in caplog.records if isinstance(r.msg, dict) and r.msg["event"] == "untrusted_operation"]
+    [logged] = logs.events("untrusted_operation")
     assert logged["document_sha256"] == _digest("query Who { viewer { organizationId } }")
 
 
