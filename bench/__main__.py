@@ -41,6 +41,7 @@ from bench.report import (
 from bench.servers import Server, ensure_node_peers, ensure_tools, start, wait_ready
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
+from devstack.redis import RunningRedis
 from devstack.serving import free_port, running_server
 
 SOAK_FIRST, SOAK_MORE = 10_000, 100_000
@@ -91,6 +92,7 @@ class Bench:
     nginx: Server
     idp_url: str
     token: str
+    redis: RunningRedis  # the REDIS_URL row's store, on loopback
     runs: list[Measurement] = field(default_factory=list)
 
     def script(self, row: int, *, stop_after: int = 0) -> Path:
@@ -162,7 +164,15 @@ class Bench:
         else:
             workers = 2 if row == r.OURS_2W else 1
             level = "WARNING" if row == r.OURS_WARNING else "INFO"
-            env |= r.service_env(port=port, idp_url=self.idp_url, upstream=upstream, workers=workers, log_level=level)
+            redis_url = self.redis.url if row == r.OURS_REDIS else None
+            env |= r.service_env(
+                port=port,
+                idp_url=self.idp_url,
+                upstream=upstream,
+                workers=workers,
+                log_level=level,
+                redis_url=redis_url,
+            )
         server = start(name, command, port=port, log_dir=self.workdir, env=env)
         try:
             await wait_ready(server)
@@ -233,13 +243,15 @@ async def main_async(options: Options) -> None:
         nginx_port = free_port()
         conf = r.nginx_conf(workdir, nginx_port)
         nginx = start("nginx", r.nginx_command(tools["nginx"], conf), port=nginx_port, log_dir=workdir)
+        redis = RunningRedis(workdir)
         try:
+            redis.start()
             await wait_ready(nginx)
             key = SigningKey.generate()
             idp = IdentityProvider(client_id=r.CLIENT_ID, keys=[key])
             async with running_server(idp.asgi_app()) as idp_url:
                 token = mint_token(key, issuer=idp_url, sub="user_bench", org_id=r.CALLER_ORG_ID, ttl_seconds=3600)
-                bench = Bench(options, tools, workdir, nginx, idp_url, token)
+                bench = Bench(options, tools, workdir, nginx, idp_url, token, redis)
                 record = {
                     "duration": options.duration,
                     "warmup": options.warmup,
@@ -267,6 +279,7 @@ async def main_async(options: Options) -> None:
                     )
                 print(f"\nbench: results written to {path}")
         finally:
+            redis.stop()
             nginx.stop()
 
 

@@ -20,7 +20,7 @@ GRAPHQL_BODY = json.dumps(
 )
 GRAPHQL_OK = {"data": {"createConnection": True}}
 
-LIMIT, HTTPX, AIOHTTP, NAIVE, OURS_1W, OURS_WARNING, OURS_2W, MINIMAL, YOGA, APOLLO = range(1, 11)
+LIMIT, HTTPX, AIOHTTP, NAIVE, OURS_1W, OURS_WARNING, OURS_2W, MINIMAL, YOGA, APOLLO, OURS_REDIS = range(1, 12)
 LABELS = {
     LIMIT: "limit: nginx alone",
     HTTPX: "forwarder, httpx",
@@ -32,8 +32,9 @@ LABELS = {
     MINIMAL: "minimal Strawberry app",
     YOGA: "Yoga + undici.Pool",
     APOLLO: "Apollo Server 4 + fetch",
+    OURS_REDIS: "ours, REDIS_URL set (INFO)",
 }
-GRAPHQL_ROWS = frozenset({NAIVE, OURS_1W, OURS_WARNING, OURS_2W, MINIMAL, YOGA, APOLLO})
+GRAPHQL_ROWS = frozenset({NAIVE, OURS_1W, OURS_WARNING, OURS_2W, MINIMAL, YOGA, APOLLO, OURS_REDIS})
 # Rows also measured with one connection: the floor and the GraphQL servers side by side.
 C1_ROWS = frozenset({LIMIT, OURS_1W, OURS_WARNING, MINIMAL, YOGA, APOLLO})
 NODE_ROWS = {YOGA: "yoga.mjs", APOLLO: "apollo.mjs"}
@@ -140,7 +141,9 @@ def gc_env(directory: Path) -> dict[str, str]:
     return {"PYTHONPATH": f"{GC_STATS}:{REPO}", GC_PAUSES_ENV: str(directory)}
 
 
-def service_env(*, port: int, idp_url: str, upstream: str, workers: int = 1, log_level: str = "INFO") -> dict[str, str]:
+def service_env(
+    *, port: int, idp_url: str, upstream: str, workers: int = 1, log_level: str = "INFO", redis_url: str | None = None
+) -> dict[str, str]:
     return {
         "APP_ENV": "production",
         "HOST": HOST,
@@ -152,6 +155,11 @@ def service_env(*, port: int, idp_url: str, upstream: str, workers: int = 1, log
         "FLOW_CONNECT_API_URL": upstream,
         # Production's default; the lines go to the server's log file, as an operator redirects stdout.
         "LOG_LEVEL": log_level,
+        # One caller sends every request: limits high enough never to refuse one, still counted
+        # on every request (in the process, or in Redis for the REDIS_URL row).
+        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "100000000/hour",
+        "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "100000000/hour",
+        **({"REDIS_URL": redis_url} if redis_url else {}),
     }
 
 
