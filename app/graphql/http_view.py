@@ -75,6 +75,14 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
             raise HTTPException(404, "Not Found")
         return self._ide_page.response()
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:  # noqa: ARG002 - Strawberry's signature
+        # Strawberry's own builds a Response and then deletes its Content-Length, a header scan
+        # per request; an empty header list from the start is the same sub-response.
+        sub_response = Response()
+        sub_response.status_code = None  # type: ignore[assignment] # "not set by a resolver", as Strawberry's
+        sub_response.raw_headers = []
+        return sub_response
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -118,10 +126,15 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
             media_type = (request.content_type or "").partition(";")[0].strip()
             if media_type != _JSON:
                 raise HTTPException(415, f"Unsupported media type: send the request as {_JSON}.")
-        data = await super().parse_http_body(request)
-        if self._trusted_documents is None or not isinstance(data, GraphQLRequestData):
+            body = cast("dict[str, object]", self.parse_json(await request.get_body()))  # an object: decode_json
+            data, document_id = _operation(body), body.get("documentId")
+        else:
+            parsed = await super().parse_http_body(request)
+            if not isinstance(parsed, GraphQLRequestData):
+                return parsed
+            data, document_id = parsed, request.query_params.get("documentId")
+        if self._trusted_documents is None:
             return data
-        document_id = await _document_id(request) if data.query is None else None
         return self._trusted_documents.resolve(data, document_id=document_id)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -145,12 +158,24 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         return decoded
 
 
-async def _document_id(request: AsyncHTTPRequestAdapter) -> object:
-    """The request's `documentId` (read again only for a request that sent no query text)."""
-    if request.method == "GET":
-        return request.query_params.get("documentId")
-    body = json.loads(await request.get_body())  # already decoded once: valid JSON, an object
-    return body.get("documentId")
+def _operation(body: dict[str, object]) -> GraphQLRequestData:
+    """One operation from a POSTed JSON object, with Strawberry's own checks and messages.
+
+    Written here rather than through Strawberry's `parse_http_body`: that one also works out
+    streaming transports (we serve no subscriptions) and parses the media type with
+    `email.message`, which cost more than the rest of the request's parsing.
+    """
+    query, variables, extensions = body.get("query"), body.get("variables"), body.get("extensions")
+    name = body.get("operationName")
+    if not isinstance(query, str | None):
+        raise HTTPException(400, "The GraphQL operation's `query` must be a string or null, if provided.")
+    if not isinstance(variables, dict | None):
+        raise HTTPException(400, "The GraphQL operation's `variables` must be an object or null, if provided.")
+    if not isinstance(extensions, dict | None):
+        raise HTTPException(400, "The GraphQL operation's `extensions` must be an object or null, if provided.")
+    if not isinstance(name, str | None):
+        raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, if provided.")
+    return GraphQLRequestData(query=query, variables=variables, operation_name=name, extensions=extensions)
 
 
 def _retry_after(response_data: GraphQLHTTPResponse) -> int | None:

@@ -4,7 +4,7 @@ import time
 import structlog
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
 from app.auth import AuthInfo
@@ -20,13 +20,17 @@ class CreateConnectionLimits:
     """How many connection requests a caller, and their organization, may send per window."""
 
     def __init__(self, *, storage: Storage, per_user: RateLimitItem, per_org: RateLimitItem) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)
+        # A sliding window counter: two counters per key whatever the limit (a moving window keeps a
+        # timestamp per request it counts), at the price of a weighted estimate at window edges.
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._per_user = per_user
         self._per_org = per_org
 
     async def count(self, caller: AuthInfo) -> None:
-        """Counts one request, or raises RateLimitedError (nothing counted) when a limit is reached.
+        """Counts one request, or raises RateLimitedError when a limit is reached.
 
+        One atomic hit per limit, the caller's first: a request the organization's limit refuses
+        still counts against its caller (who is sending while the whole organization is over).
         Fails open: with the counters unreachable the request goes on, logged and counted.
         """
         limits = [(self._per_user, "user", str(caller.flow_user_id))]
@@ -34,11 +38,9 @@ class CreateConnectionLimits:
             limits.append((self._per_org, "org", caller.organization_id))
         try:
             for item, scope, identifier in limits:
-                if not await self._limiter.test(item, "create_connection", scope, identifier):
+                if not await self._limiter.hit(item, "create_connection", scope, identifier):
                     RATE_LIMITED.labels(scope).inc()
                     raise RateLimitedError(retry_after=await self._retry_after(item, scope, identifier))
-            for item, scope, identifier in limits:
-                await self._limiter.hit(item, "create_connection", scope, identifier)
         except StorageError as error:
             SHARED_STATE_FAILURES.labels("rate_limits").inc()
             logger.warning("rate_limits_unavailable", error=type(error.storage_error).__name__)
