@@ -112,8 +112,9 @@ class Idempotency:
         return result
 
     async def _settle(self, key: str, lock: Acquired, outcome: Outcome | None) -> None:
-        """Stores a definitive outcome, or frees the key. A store that fails now only delays a
-        retry until the lock expires; the client already has its answer."""
+        """Stores a definitive outcome, or frees the key. If the store fails now, the client
+        already has its answer, but a retry after the lock expires runs again: it then relies on
+        Flow Connect de-duplicating the upstream Idempotency-Key, which is the same."""
         try:
             if outcome is None:
                 await self._store.release(key, lock)

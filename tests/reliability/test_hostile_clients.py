@@ -63,6 +63,15 @@ async def test_a_head_over_the_cap_gets_431_with_a_request_id_and_the_connection
     assert json.loads(answer[0].body)["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
+async def test_a_refused_pipelined_head_is_answered_after_the_request_before_it(url: str) -> None:
+    pipelined = request("GET", "/healthz") + request("GET", "/healthz", headers={"X-Padding": "a" * 17_000})
+
+    first, refused = await exchange(url, pipelined, responses=2)
+
+    assert (first.status, json.loads(first.body)) == (200, {"status": "ok"})
+    assert refused.status == 431
+
+
 async def test_a_head_under_the_cap_is_served(url: str) -> None:
     [answer] = await exchange(url, request("GET", "/healthz", headers={"X-Padding": "a" * 12_000}))
 
@@ -99,6 +108,18 @@ async def test_a_head_dripped_byte_by_byte_is_cut_at_the_header_timeout(url: str
         with contextlib.suppress(ConnectionError):
             for byte in head[:40]:  # 40 bytes at 0.1 s each outlast the 1 s deadline
                 writer.write(bytes([byte]))
+                await writer.drain()
+                await asyncio.sleep(0.1)
+        assert reader.at_eof() or await read_until_closed(reader, within=5) == b""
+
+
+async def test_empty_lines_between_requests_do_not_keep_a_connection_open(url: str) -> None:
+    async with connection(url) as (reader, writer):
+        writer.write(request("GET", "/healthz"))
+        await reader.readuntil(b'{"status":"ok"}')
+        with contextlib.suppress(ConnectionError):
+            for _ in range(30):  # 30 empty lines at 0.1 s each outlast the 1 s head deadline
+                writer.write(b"\r\n")
                 await writer.drain()
                 await asyncio.sleep(0.1)
         assert reader.at_eof() or await read_until_closed(reader, within=5) == b""

@@ -56,6 +56,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
         self._lingering = False
+        self._deferred: bytes | None = None  # a refusal waiting for the running request's response
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -83,8 +84,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
                 self._head_bytes += len(data)
             if self._head_bytes > self._limits.max_head_bytes:
                 self._reject_head()
-        elif self.cycle is not None and self.cycle.more_body and not self.cycle.response_complete:
-            self._arm(self._limits.body_timeout, reason="body_timeout")  # the body moved: a fresh deadline
+        elif self.cycle is not None and self.cycle.more_body:
+            # The body moved: a fresh deadline (after an early answer too, e.g. a 413 mid-upload).
+            self._arm(self._limits.body_timeout, reason="body_timeout")
+        elif self._timer is None and (self.cycle is None or self.cycle.response_complete):
+            # Bytes between requests that start none (empty lines): they must not keep the
+            # connection open, having cancelled uvicorn's keep-alive timer.
+            self._arm(self._limits.head_timeout, reason="head_timeout")
 
     # The parser goes on through its chunk after a rejection made in one of its callbacks;
     # every callback below then does nothing.
@@ -148,25 +154,52 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._arm(self._limits.body_timeout, reason=reason)
             return
         http_rejections(reason).inc()  # counted, not logged: a flood of idle sockets must not flood the log
-        if self.cycle is not None and not self.cycle.response_complete:
+        if self.cycle is not None and self.cycle.response_complete:
+            self._linger()  # answered already (e.g. 413 mid-upload): let the answer reach the client
+            return
+        if self.cycle is not None:
             self.cycle.disconnected = True  # the app sees http.disconnect, not a hang
         self.transport.close()
 
+    def on_response_complete(self) -> None:
+        if self._deferred is not None:  # a pipelined request was refused while this one ran
+            self._answer_and_close(self._deferred)
+            return
+        super().on_response_complete()
+
     def _reject(self, status: int, message: str, *, reason: str) -> None:
-        """Answers before the app sees anything, then closes: what follows on this connection
-        cannot be framed reliably."""
+        """Answers before the app sees the request, then closes: what follows on this connection
+        cannot be framed reliably. Behind a request still running (pipelined), the answer waits
+        for that one's response, so each client request gets its own answer in order."""
         self._disarm()
         request_id = os.urandom(16).hex()
         http_rejections(reason).inc()
         client = _client_host(self.client)
         logger.warning("http_request_rejected", status=status, reason=reason, request_id=request_id, client=client)
-        self.transport.write(error_response(status, message, request_id=request_id))
+        # A refused connection no longer counts against the cap while it lingers.
+        self.connections.discard(self)
+        answer = error_response(status, message, request_id=request_id)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._deferred = answer
+            self._lingering = True  # read and drop what follows meanwhile
+            return
+        self._answer_and_close(answer)
+
+    def _answer_and_close(self, answer: bytes) -> None:
+        self._deferred = None
+        if self.transport.is_closing():  # the running request asked to close: nothing may follow
+            return
+        self.transport.write(answer)
+        self._linger()
+
+    def _linger(self) -> None:
+        """Closing with unread input would reset the connection and could destroy the answer on
+        its way; so the answer goes out with a FIN and what the client still sends is dropped
+        for a moment before closing (nginx's lingering close)."""
+        self._disarm()
         if not self.transport.can_write_eof():
             self.transport.close()
             return
-        # Closing with unread input would reset the connection and could destroy the answer on
-        # its way; so the answer goes out with a FIN and what the client still sends is dropped
-        # for a moment before closing (nginx's lingering close).
         self.transport.write_eof()
         self._lingering = True
         self._timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)

@@ -46,7 +46,10 @@ class CreateConnectionLimits:
             logger.warning("rate_limits_unavailable", error=type(error.storage_error).__name__)
 
     async def _retry_after(self, item: RateLimitItem, scope: str, identifier: str) -> int:
-        stats = await self._limiter.get_window_stats(item, "create_connection", scope, identifier)
+        try:
+            stats = await self._limiter.get_window_stats(item, "create_connection", scope, identifier)
+        except StorageError:  # refused already: the refusal stands, with the longest wait it can mean
+            return item.get_expiry()
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
