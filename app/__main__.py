@@ -59,7 +59,7 @@ def _check_trusted_documents(settings: GraphQLSettings) -> None:
     """Here, so that a manifest that does not fit the schema stops start-up with one line (the
     workers check it again as they build the app)."""
     if (trusted := load_trusted_documents(settings)) is not None:
-        trusted.check(create_schema(settings)._schema)  # noqa: SLF001 - graphql-core's schema
+        create_schema(settings, trusted=trusted)
 
 
 def _serve(server: ServerSettings) -> None:

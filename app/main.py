@@ -47,11 +47,7 @@ def create_app(
     container = create_container(loaded, overrides=overrides)
     ide_page = GraphiQLPage.from_settings(pick(loaded, GraphQLIdeSettings)) if graphql_settings.graphql_ide else None
     trusted = load_trusted_documents(graphql_settings)
-    schema = create_schema(
-        graphql_settings, tracing=tracer_provider is not None, parsed=trusted.parsed if trusted else None
-    )
-    if trusted is not None:
-        trusted.check(schema._schema)  # noqa: SLF001 - graphql-core's schema, which documents are validated against
+    schema = create_schema(graphql_settings, tracing=tracer_provider is not None, trusted=trusted)
     graphql = FlowGraphQLView(schema, container=container, ide_page=ide_page, trusted_documents=trusted)
 
     @asynccontextmanager

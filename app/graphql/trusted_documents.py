@@ -46,9 +46,8 @@ class TrustedDocuments:
 
     def check(self, schema: GraphQLSchema) -> None:
         """Validates every document against the schema, once: one that does not fit stops start-up."""
-        for text, document in self.parsed.items():
-            if errors := validate(schema, document):
-                digest = hashlib.sha256(text.encode()).hexdigest()
+        for digest, text in self._documents.items():
+            if errors := validate(schema, self.parsed[text]):
                 raise ConfigError(
                     f"GRAPHQL_TRUSTED_DOCUMENTS entry {digest[:16]}... does not fit the schema: {errors[0].message}"
                 )
@@ -63,14 +62,15 @@ class TrustedDocuments:
             if (text := self._documents.get(digest)) is None:
                 raise RequestRefusedError(400, "PersistedQueryNotFound", code=PERSISTED_QUERY_NOT_FOUND)
             return dataclasses.replace(request, query=text)
-        if hashlib.sha256(request.query.encode()).hexdigest() in self._documents:
+        digest = hashlib.sha256(request.query.encode()).hexdigest()
+        if digest in self._documents:
             return request
         UNTRUSTED_OPERATIONS.labels("refused" if self._enforce else "allowed").inc()
         if self._enforce:
             message = "Only trusted documents may run here; send a document from the manifest."
             raise RequestRefusedError(400, message, code=OPERATION_NOT_TRUSTED)
         # The hash is what an operator adds to the manifest; the text may be anything a client sent.
-        logger.warning("untrusted_operation", document_sha256=hashlib.sha256(request.query.encode()).hexdigest())
+        logger.warning("untrusted_operation", document_sha256=digest)
         return request
 
 
@@ -88,6 +88,6 @@ def _requested_digest(document_id: object, extensions: dict[str, object] | None)
 
 def load_trusted_documents(settings: GraphQLSettings) -> TrustedDocuments | None:
     """The configured manifest, parsed; None without one."""
-    if settings.trusted_documents is None:
+    if settings.graphql_trusted_documents is None:
         return None
-    return TrustedDocuments(settings.trusted_documents, mode=settings.graphql_trusted_documents_mode)
+    return TrustedDocuments(settings.graphql_trusted_documents.documents, mode=settings.graphql_trusted_documents_mode)

@@ -1,11 +1,28 @@
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import Field, FilePath, PrivateAttr, field_validator, model_validator
+from pydantic import BeforeValidator, Field
 
 from app.core.config.base import EnvironmentAwareSettings, in_development
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedManifest:
+    path: Path
+    # Lower-case SHA-256 hex of each document, to the document.
+    documents: dict[str, str]
+
+
+def _load_manifest(value: object) -> object:
+    if value is None or isinstance(value, TrustedManifest):
+        return value
+    path = Path(str(value))
+    if not path.is_file():
+        raise ValueError("does not point to a file")
+    return TrustedManifest(path, _manifest(path.read_bytes()))
 
 
 class GraphQLSettings(EnvironmentAwareSettings):
@@ -22,28 +39,10 @@ class GraphQLSettings(EnvironmentAwareSettings):
     graphql_ide: bool = Field(default_factory=in_development)
     # A JSON manifest {"<sha256 hex of the document>": "<document>"} (GraphQL Code Generator's
     # client preset writes one). Requests may then name a document by its hash.
-    graphql_trusted_documents: FilePath | None = None
+    # Read and checked once, while loading, so a bad entry is reported under the variable's name.
+    graphql_trusted_documents: Annotated[TrustedManifest | None, BeforeValidator(_load_manifest)] = None
     # enforce: any other document is refused (OPERATION_NOT_TRUSTED); log: it runs, logged and counted.
     graphql_trusted_documents_mode: Literal["enforce", "log"] = "enforce"
-    _trusted: dict[str, str] = PrivateAttr(default_factory=dict)
-
-    @field_validator("graphql_trusted_documents")
-    @classmethod
-    def _valid_manifest(cls, path: Path | None) -> Path | None:
-        if path is not None:
-            _manifest(path.read_bytes())  # here, so that a bad entry is reported under the variable's name
-        return path
-
-    @model_validator(mode="after")
-    def _load_trusted_documents(self) -> Self:
-        if self.graphql_trusted_documents is not None:
-            self._trusted = _manifest(self.graphql_trusted_documents.read_bytes())
-        return self
-
-    @property
-    def trusted_documents(self) -> dict[str, str] | None:
-        """Hash to document, or None when no manifest is configured."""
-        return self._trusted if self.graphql_trusted_documents is not None else None
 
 
 def _manifest(raw: bytes) -> dict[str, str]:

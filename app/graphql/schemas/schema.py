@@ -1,9 +1,8 @@
-from collections.abc import Mapping
 from typing import Any
 
 import strawberry
 import structlog
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.types import ExecutionContext
@@ -13,6 +12,7 @@ from app.errors.classification import is_unexpected
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.schemas.documents import LimitedDocumentCache
 from app.graphql.schemas.observability import RequestObservability
+from app.graphql.trusted_documents import TrustedDocuments
 from app.graphql.viewer.viewer_queries import ViewerQueries
 
 logger = structlog.get_logger(__name__)
@@ -41,9 +41,10 @@ class FlowSchema(strawberry.Schema):
 
 
 def create_schema(
-    settings: GraphQLSettings, *, tracing: bool = False, parsed: Mapping[str, DocumentNode] | None = None
+    settings: GraphQLSettings, *, tracing: bool = False, trusted: TrustedDocuments | None = None
 ) -> strawberry.Schema:
-    """`parsed`: documents parsed ahead (trusted documents, by text), never parsed again."""
+    """`trusted`: documents parsed ahead, never parsed again, and checked against the schema here
+    (one that does not fit raises ConfigError)."""
     # Factories, not instances: Strawberry builds fresh extensions for every operation.
     # The limits run while parsing and validating, so a hostile document never executes.
     introspection = settings.graphql_introspection
@@ -54,13 +55,19 @@ def create_schema(
         # (bounded LRUs keyed by the text, then by document and rules) - half our CPU otherwise.
         # Suggestions name fields a client could not discover otherwise: hidden with introspection.
         lambda: LimitedDocumentCache(
-            max_tokens=settings.graphql_max_tokens, rules=rules, hide_suggestions=not introspection, parsed=parsed
+            max_tokens=settings.graphql_max_tokens,
+            rules=rules,
+            hide_suggestions=not introspection,
+            parsed=trusted.parsed if trusted is not None else None,
         ),
     ]
     if tracing:
         # A span per operation (and its phases); only when spans are recorded, as it costs per resolver.
         extensions.append(OpenTelemetryExtension)
-    return FlowSchema(query=Query, mutation=Mutation, extensions=extensions)
+    schema = FlowSchema(query=Query, mutation=Mutation, extensions=extensions)
+    if trusted is not None:
+        trusted.check(schema._schema)  # noqa: SLF001 - graphql-core's schema, which documents are validated against
+    return schema
 
 
 def _limit_rules(settings: GraphQLSettings, *, introspection: bool) -> list[type[ASTValidationRule]]:
