@@ -1,3 +1,4 @@
+import ipaddress
 from typing import Any, Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,3 +21,13 @@ class EnvironmentAwareSettings(BaseSettings):
 def in_development(validated: dict[str, Any]) -> bool:
     """A `default_factory` for a field that is on in development and off in production."""
     return validated.get("app_env") == "development"
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (IPv6 in brackets too): where plain http may carry a token."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

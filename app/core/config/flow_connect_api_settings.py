@@ -1,12 +1,9 @@
-import ipaddress
 from typing import Annotated, Self
 
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
-from app.core.config.base import BASE_SETTINGS_CONFIG
-
-_LOOPBACK_NAMES = frozenset({"localhost"})
+from app.core.config.base import BASE_SETTINGS_CONFIG, is_loopback_host
 
 
 class FlowConnectApiSettings(BaseSettings):
@@ -24,7 +21,7 @@ class FlowConnectApiSettings(BaseSettings):
     @field_validator("flow_connect_api_url")
     @classmethod
     def _https_unless_loopback(cls, url: AnyHttpUrl) -> AnyHttpUrl:
-        if url.scheme != "https" and not _is_loopback(url.host or ""):
+        if url.scheme != "https" and not is_loopback_host(url.host or ""):
             raise ValueError("must use https (plain http is only allowed to a loopback host)")
         if url.query or url.fragment:
             raise ValueError("must be a base URL without query or fragment")
@@ -40,12 +37,3 @@ class FlowConnectApiSettings(BaseSettings):
     @property
     def base_url(self) -> str:
         return str(self.flow_connect_api_url).rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -1,10 +1,8 @@
 """The GraphiQL page's development-only extras."""
 
-import ipaddress
-
 from pydantic import AnyHttpUrl, ValidationInfo, field_validator
 
-from app.core.config.base import EnvironmentAwareSettings
+from app.core.config.base import EnvironmentAwareSettings, is_loopback_host
 
 
 class GraphQLIdeSettings(EnvironmentAwareSettings):
@@ -21,19 +19,10 @@ class GraphQLIdeSettings(EnvironmentAwareSettings):
         # A token endpoint exists only in the dev stack; a production page must never offer one.
         if info.data.get("app_env") != "development":
             raise ValueError("is only allowed with APP_ENV=development")
-        if not _is_loopback(url.host or ""):
+        if not is_loopback_host(url.host or ""):
             raise ValueError("must point at a loopback host (the dev stack's identity provider)")
         return url
 
     @property
     def dev_token_url(self) -> str | None:
         return None if self.graphql_ide_dev_token_url is None else str(self.graphql_ide_dev_token_url)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.auth import JwksKeyStore
-from app.core.config import FlowConnectApiSettings, SharedStateSettings
+from app.core.config import FlowConnectApiSettings
 from app.core.shared_state.idempotency_store import IdempotencyStore
 from app.core.shared_state.redis import SharedStateUnavailableError
 
@@ -27,11 +27,9 @@ class ReadinessProbe:
         key_store: JwksKeyStore,
         flow_connect: FlowConnectApiSettings,
         idempotency_store: IdempotencyStore,
-        shared_state: SharedStateSettings,
     ) -> None:
         self._key_store = key_store
         self._idempotency_store = idempotency_store
-        self._uses_redis = shared_state.redis_url is not None
         url = flow_connect.flow_connect_api_url
         self._flow_connect_address = (url.host or "", url.port or (443 if url.scheme == "https" else 80))
 
@@ -56,8 +54,7 @@ class ReadinessProbe:
         return "identity provider signing keys are unavailable"
 
     async def _redis_problem(self) -> str | None:
-        if not self._uses_redis:
-            return None
+        # Only a Redis-backed store can fail its ping; the in-process one always answers.
         try:
             await self._idempotency_store.ping()
         except SharedStateUnavailableError as error:
