@@ -50,6 +50,7 @@ class FlowConnectApiClient:
         a client's request), else a fresh one - kept across connect retries; every call carries
         the request id, so Flow Connect can de-duplicate and correlate.
         """
+        path = _relative(path)
         content = _encoded(json)
         headers = self._headers(method, has_body=content is not None, idempotency_key=idempotency_key)
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds
@@ -59,7 +60,7 @@ class FlowConnectApiClient:
             if send_within <= 0:
                 raise RemoteApiError(NOT_SENT_MESSAGE)  # a caller past its deadline must not act upstream
             return await self._transport.send(
-                method, _relative(path), headers=headers, content=content, send_within=send_within, attempt=number
+                method, path, headers=headers, content=content, send_within=send_within, attempt=number
             )
 
         try:

@@ -178,7 +178,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         logger.warning("http_request_rejected", status=status, reason=reason, request_id=request_id, client=client)
         # A refused connection no longer counts against the cap while it lingers.
         self.connections.discard(self)
-        answer = error_response(status, message, request_id=request_id)
+        answer = raw_error_response(status, message, request_id=request_id)
         if self.cycle is not None and not self.cycle.response_complete:
             self._deferred = answer
             self._lingering = True  # read and drop what follows meanwhile
@@ -205,7 +205,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
-def error_response(status: int, message: str, *, request_id: str) -> bytes:
+def raw_error_response(status: int, message: str, *, request_id: str) -> bytes:
     """A complete HTTP/1.1 response in our error shape, for answers given below the app."""
     body = error_body(message, code=BAD_REQUEST, request_id=request_id)
     head = (

@@ -92,7 +92,7 @@ IDEMPOTENCY = Counter(
 )
 SHARED_STATE_FAILURES = Counter(
     "flow_api_shared_state_failures_total",
-    "Calls to the shared store (Redis) that failed, by user (rate_limits, idempotency, readiness).",
+    "Calls to the shared store (Redis) that failed, by what made them (rate_limits, idempotency).",
     ["store"],
 )
 UNTRUSTED_OPERATIONS = Counter(

@@ -29,6 +29,11 @@ class Acquired:
     """The in-flight lock is ours: only the holder of this exact record finishes or releases it."""
 
     record: str
+    fingerprint: str
+
+    def finished(self, outcome: "Outcome") -> str:
+        """The record that replaces the lock once the outcome is known."""
+        return _record(self.fingerprint, outcome=outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +82,16 @@ class RedisIdempotencyStore:
         self._release = client.register_script(_RELEASE)
 
     async def begin(self, key: str, fingerprint: str, *, lock_seconds: float) -> Begun:
-        lock = _record(fingerprint, token=os.urandom(16).hex())
+        lock = Acquired(_record(fingerprint, token=os.urandom(16).hex()), fingerprint)
         try:
-            if await self._client.set(_PREFIX + key, lock, nx=True, px=int(lock_seconds * 1000)):
-                return Acquired(lock)
+            if await self._client.set(_PREFIX + key, lock.record, nx=True, px=int(lock_seconds * 1000)):
+                return lock
             return _judge(await self._client.get(_PREFIX + key), fingerprint)
         except REDIS_FAILURES as error:
             raise SharedStateUnavailableError from error
 
     async def finish(self, key: str, lock: Acquired, outcome: Outcome, *, keep_seconds: float) -> None:
-        fingerprint = json.loads(lock.record)["fingerprint"]
-        done = _record(fingerprint, outcome=outcome)
+        done = lock.finished(outcome)
         try:
             await self._finish(keys=[_PREFIX + key], args=[lock.record, done, int(keep_seconds * 1000)])
         except REDIS_FAILURES as error:
@@ -124,14 +128,13 @@ class LocalIdempotencyStore:
     async def begin(self, key: str, fingerprint: str, *, lock_seconds: float) -> Begun:
         if (existing := self._records.get(key)) is not None:
             return _judge(existing.value, fingerprint)
-        lock = _record(fingerprint, token=os.urandom(16).hex())
-        self._records[key] = _Local(lock, time.monotonic() + lock_seconds)
-        return Acquired(lock)
+        lock = Acquired(_record(fingerprint, token=os.urandom(16).hex()), fingerprint)
+        self._records[key] = _Local(lock.record, time.monotonic() + lock_seconds)
+        return lock
 
     async def finish(self, key: str, lock: Acquired, outcome: Outcome, *, keep_seconds: float) -> None:
         if (existing := self._records.get(key)) is not None and existing.value == lock.record:
-            done = _record(json.loads(lock.record)["fingerprint"], outcome=outcome)
-            self._records[key] = _Local(done, time.monotonic() + keep_seconds)
+            self._records[key] = _Local(lock.finished(outcome), time.monotonic() + keep_seconds)
 
     async def release(self, key: str, lock: Acquired) -> None:
         if (existing := self._records.get(key)) is not None and existing.value == lock.record:
