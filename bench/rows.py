@@ -156,9 +156,10 @@ def service_env(
         # Production's default; the lines go to the server's log file, as an operator redirects stdout.
         "LOG_LEVEL": log_level,
         # One caller sends every request: limits high enough never to refuse one, still counted
-        # on every request (in the process, or in Redis for the REDIS_URL row).
-        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "100000000/hour",
-        "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "100000000/hour",
+        # on every request (in the process, or in Redis for the REDIS_URL row). Per second: a
+        # moving window keeps one timestamp per request inside it.
+        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000000/second",
+        "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "1000000/second",
         **({"REDIS_URL": redis_url} if redis_url else {}),
     }
 

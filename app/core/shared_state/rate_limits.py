@@ -4,7 +4,7 @@ import time
 import structlog
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from app.auth import AuthInfo
@@ -20,9 +20,9 @@ class CreateConnectionLimits:
     """How many connection requests a caller, and their organization, may send per window."""
 
     def __init__(self, *, storage: Storage, per_user: RateLimitItem, per_org: RateLimitItem) -> None:
-        # A sliding window counter: two counters per key whatever the limit (a moving window keeps a
-        # timestamp per request it counts), at the price of a weighted estimate at window edges.
-        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        # A moving window: its reset time is exact, so `retryAfter` is when a retry will pass. (A
+        # sliding window counter is cheaper but estimates, and a retry at its reset time can fail.)
+        self._limiter = MovingWindowRateLimiter(storage)
         self._per_user = per_user
         self._per_org = per_org
 
