@@ -31,3 +31,10 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def split_commas(value: object) -> object:
+    """A `mode="before"` validator for a comma-separated list variable: its non-blank items, stripped."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value

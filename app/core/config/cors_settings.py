@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from pydantic import field_validator
 from pydantic_settings import NoDecode
 
-from app.core.config.base import EnvironmentAwareSettings
+from app.core.config.base import EnvironmentAwareSettings, split_commas
 
 # Any port of the two loopback names a front-end dev server uses; `fullmatch`ed by Starlette.
 DEVELOPMENT_ORIGIN_REGEX = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
@@ -17,12 +17,7 @@ class CorsSettings(EnvironmentAwareSettings):
     # any http://localhost:<port> or http://127.0.0.1:<port> in development; empty: none anywhere.
     cors_allow_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
 
-    @field_validator("cors_allow_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _split_origins = field_validator("cors_allow_origins", mode="before")(split_commas)
 
     @field_validator("cors_allow_origins")
     @classmethod

@@ -3,7 +3,7 @@ from typing import Annotated, Self
 from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from app.core.config.base import BASE_SETTINGS_CONFIG
+from app.core.config.base import BASE_SETTINGS_CONFIG, split_commas
 
 WORKOS_API = "https://api.workos.com"
 
@@ -23,12 +23,7 @@ class WorkOSSettings(BaseSettings):
     # Seconds: one deadline for a whole key-set fetch, so a slow endpoint cannot stall sign-in.
     workos_jwks_fetch_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
 
-    @field_validator("workos_issuer", mode="before")
-    @classmethod
-    def _split_issuers(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    _split_issuers = field_validator("workos_issuer", mode="before")(split_commas)
 
     @model_validator(mode="after")
     def _default_from_client_id(self) -> Self:
