@@ -8,6 +8,7 @@ import httpx
 
 from tests.e2e.process import api_process, run_app_until_exit
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.logs import json_lines
 
 
 def test_missing_client_id_stops_startup_with_one_clear_line(tmp_path: Path) -> None:
@@ -51,7 +52,7 @@ async def test_served_process_answers_viewer_and_stops_cleanly_on_sigterm(
 
     assert response.json() == {"data": {"viewer": {"organizationId": "org_test"}}}
     assert returncode == 0
-    assert '"event": "Application shutdown complete."' in output
+    assert "Application shutdown complete." in [line["event"] for line in json_lines(output)]
 
 
 def test_unsupported_trace_exporter_stops_startup_with_one_clear_line(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import httpx
 from tests.conftest import RunningUpstream
 from tests.e2e.process import api_process
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.fixtures.logs import json_lines
 from tests.fixtures.metrics import scrape
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
@@ -51,4 +52,4 @@ async def test_two_workers_report_every_mutation(
     assert totals == [MUTATIONS] * 4
     assert len(upstream.fake.requests) == MUTATIONS
     # Without REDIS_URL each worker keeps its own keys and limits: the operator is told once.
-    assert log.read_text().count('"event": "shared_state_per_worker"') == 1
+    assert [line["event"] for line in json_lines(log.read_text())].count("shared_state_per_worker") == 1

@@ -7,11 +7,13 @@ processors into the same output. Levels are the standard library's in both cases
 `LOG_LEVEL` (and a test's `caplog.set_level`) decides for every line.
 """
 
+import json as stdlib_json
 import logging
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
+import orjson
 import structlog
 from structlog.processors import ExceptionRenderer
 from structlog.tracebacks import ExceptionDictTransformer
@@ -26,7 +28,13 @@ def is_enabled_for(name: str, level: int) -> bool:
     """Whether logger `name` would write a line at `level`. Hot paths ask first and skip building
     an event that would be dropped. Asks the standard library, whose levels decide for structlog
     too, even when logging is not set up (e.g. in tests of one component)."""
-    return logging.getLogger(name).isEnabledFor(level)
+    if (logger := _loggers.get(name)) is None:
+        # `logging.getLogger` takes the module's lock on every call; a logger never changes identity.
+        logger = _loggers[name] = logging.getLogger(name)
+    return logger.isEnabledFor(level)
+
+
+_loggers: dict[str, logging.Logger] = {}
 
 
 # Tracebacks keep what a fix needs (types, messages, frames) and never frame locals: those hold
@@ -43,6 +51,16 @@ def _bound_strings(_logger: object, _method: str, event: "EventDict") -> "EventD
         if isinstance(value, str) and len(value) > MAX_LOGGED_STRING:
             event[key] = value[:MAX_LOGGED_STRING] + "...[cut]"
     return event
+
+
+def _json_dumps(event: "EventDict", *, default: Any) -> str:  # noqa: ANN401 - structlog's fallback handler
+    """orjson: a tenth of the standard library's time per line (one line per request and per
+    Flow Connect call at INFO). It refuses integers beyond 64 bits, which the standard library
+    writes: a line is never lost to that."""
+    try:
+        return orjson.dumps(event, default=default).decode()
+    except orjson.JSONEncodeError:
+        return stdlib_json.dumps(event, default=default)
 
 
 class _Output:
@@ -126,7 +144,7 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_json_dumps)
         if json
         else structlog.dev.ConsoleRenderer(
             colors=(stream or sys.stdout).isatty(), exception_formatter=structlog.dev.plain_traceback

@@ -1,82 +1,86 @@
 """Parsing and validation under our limits, each distinct document once.
 
-Strawberry's limiters (MaxTokensLimiter, AddValidationRules) are extensions of their own that
-only set an option for the parse and validation steps, and every extension costs hook contexts
-per operation. Here one extension sets those options itself, and validates through a cache of
-its own so that suggestions ("Did you mean ...?") can be hidden, which Strawberry's
-ValidationCache cannot ask graphql-core for.
+Clients send the same few documents over and over: each text is parsed once and each document
+validated once (bounded LRUs keyed by the text, then by the document), which would otherwise be
+half our CPU. Validation runs graphql-core's rules, Strawberry's two, and our limits, with
+suggestions ("Did you mean ...?") hidden when introspection is off: they name fields a client
+could not discover otherwise.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode, validate
-from strawberry.extensions import ParserCache
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    specified_rules,
+    validate,
+)
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-# Distinct documents remembered; clients send the same few over and over.
+# Distinct documents remembered, per cache.
 CACHED_DOCUMENTS = 256
-# The rules Strawberry adds to graphql-core's own in its validate_document.
+# The rules Strawberry adds to graphql-core's own when it validates.
 _STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 
-@lru_cache(maxsize=CACHED_DOCUMENTS)
-def _validate(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    rules: tuple[type[ASTValidationRule], ...],
-    *,
-    hide_suggestions: bool,
-) -> list[GraphQLError]:
-    return validate(schema, document, rules, hide_suggestions=hide_suggestions)
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed document and what validating it found (empty: it may run)."""
+
+    document: DocumentNode
+    errors: list[GraphQLError]
 
 
-class LimitedDocumentCache(ParserCache):
-    """Parses with a token limit and validates with our extra rules; a parsed document is
-    cached per (text, limit), a validation result per (document, rules)."""
-
+class DocumentCache:
     def __init__(
         self,
+        schema: GraphQLSchema,
         *,
         max_tokens: int,
         rules: Sequence[type[ASTValidationRule]],
         hide_suggestions: bool,
         parsed: Mapping[str, DocumentNode] | None = None,
     ) -> None:
-        super().__init__(maxsize=CACHED_DOCUMENTS)
-        self._parsed = parsed or {}
-        self._max_tokens = max_tokens
-        # The same tuple every time: rules that differed per request would miss the cache.
-        self._rules = (*_STRAWBERRY_RULES, *rules)
-        self._hide_suggestions = hide_suggestions
+        """`parsed`: documents parsed ahead (trusted documents), by text: never parsed again."""
+        self._schema = schema
+        self._parsed = dict(parsed or {})
+        all_rules = (*specified_rules, *_STRAWBERRY_RULES, *rules)
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if (document := self._parsed.get(context.query or "")) is not None:
-            context.graphql_document = document
-            yield
-            return
-        context.parse_options["max_tokens"] = self._max_tokens
-        yield from super().on_parse()
+        # Per instance, so a cache never outlives (or mixes) the schema it validated against.
+        @lru_cache(maxsize=CACHED_DOCUMENTS)
+        def parse_text(text: str) -> DocumentNode:
+            return parse(text, max_tokens=max_tokens)
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        assert document is not None  # noqa: S101 - Strawberry validates only what it parsed
-        errors = _validate(
-            context.schema._schema,  # noqa: SLF001 - the graphql-core schema Strawberry validates against
-            document,
-            (*context.validation_rules, *self._rules),
-            hide_suggestions=self._hide_suggestions,
-        )
-        # `operation_name` falls back to the first operation's name; only what the client sent counts.
-        named_by_client = context._provided_operation_name is not None  # noqa: SLF001
-        if not errors and not named_by_client and _operation_count(document) > 1:
-            # Strawberry would run the first; the spec makes this a request error.
+        @lru_cache(maxsize=CACHED_DOCUMENTS)
+        def validate_document(document: DocumentNode) -> list[GraphQLError]:
+            return validate(schema, document, all_rules, hide_suggestions=hide_suggestions)
+
+        self._parse, self._validate = parse_text, validate_document
+
+    def prepare(self, text: str, *, operation_name: str | None) -> Prepared:
+        """Raises GraphQLSyntaxError for a text that does not parse (never cached)."""
+        document = self._parsed.get(text) or self._parse(text)
+        errors = self._validate(document)
+        if not errors and operation_name is None and _operation_count(document) > 1:
+            # Without a name graphql-core would refuse too, but only once executing; the spec
+            # makes it a request error, answered before anything runs.
             errors = [GraphQLError("Must provide operationName when the document contains several operations.")]
-        context.pre_execution_errors = errors
-        yield
+        return Prepared(document, errors)
+
+
+def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation `name` selects, or the only one when `name` is None."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is not None:
+        return next((o for o in operations if o.name is not None and o.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
 
 
 def _operation_count(document: DocumentNode) -> int:

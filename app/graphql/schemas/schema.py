@@ -1,21 +1,31 @@
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import strawberry
 import structlog
-from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode, execute
+from opentelemetry import trace
+from strawberry.exceptions import MissingQueryError
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
-from strawberry.extensions.tracing import OpenTelemetryExtension
-from strawberry.types import ExecutionContext
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from app.core.config import GraphQLSettings
 from app.errors.classification import is_unexpected
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
-from app.graphql.schemas.documents import LimitedDocumentCache
-from app.graphql.schemas.observability import RequestObservability
+from app.graphql.context import GraphQLContext
+from app.graphql.schemas.documents import DocumentCache, find_operation
+from app.graphql.schemas.observability import record_operation
 from app.graphql.trusted_documents import TrustedDocuments
 from app.graphql.viewer.viewer_queries import ViewerQueries
 
 logger = structlog.get_logger(__name__)
+_tracer = trace.get_tracer(__name__)
+_ALL_OPERATION_TYPES = frozenset(OperationType)
 
 
 @strawberry.type
@@ -29,10 +39,121 @@ class Mutation(ConnectionMutations):
 
 
 class FlowSchema(strawberry.Schema):
+    """Strawberry's schema, executing each operation in one pass of our own.
+
+    Strawberry's `execute` runs every phase (operation, parse, validate, execute) through its
+    extension runner, which builds and enters a context manager per phase per extension: more
+    CPU than graphql-core's execution of our mutation. Ours does the same steps in a straight
+    line: a parsed and validated document from the cache (with our limits), Strawberry's
+    request errors for the view (no query, an unknown operation name, a mutation over GET),
+    graphql-core's `execute` with Strawberry's resolvers, the unexpected errors logged, then
+    one log line, the metrics, and (tracing on) a span for the operation.
+    """
+
+    def __init__(
+        self, settings: GraphQLSettings, *, tracing: bool = False, trusted: TrustedDocuments | None = None
+    ) -> None:
+        super().__init__(query=Query, mutation=Mutation)
+        introspection = settings.graphql_introspection
+        self._hide_suggestions = not introspection
+        self._tracing = tracing
+        self._documents = DocumentCache(
+            self._schema,
+            max_tokens=settings.graphql_max_tokens,
+            # The limits run while parsing and validating, so a hostile document never executes.
+            rules=_limit_rules(settings, introspection=introspection),
+            hide_suggestions=self._hide_suggestions,
+            parsed=trusted.parsed if trusted is not None else None,
+        )
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,  # noqa: ANN401 - Strawberry's signature
+        root_value: Any | None = None,  # noqa: ANN401 - Strawberry's signature
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,  # noqa: ARG002 - none are read
+    ) -> ExecutionResult:
+        if not query:
+            raise MissingQueryError
+        started = time.perf_counter()
+        with self._operation_span() as span:
+            operation, result = await self._run(
+                query,
+                variables=variable_values,
+                context=context_value,
+                root=root_value,
+                operation_name=operation_name,
+                allowed=_ALL_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types,
+            )
+            if operation is not None and span.is_recording():
+                span.update_name(_span_name(operation))
+                span.set_attribute("graphql.operation.type", operation.operation.value)
+                if operation.name is not None:
+                    span.set_attribute("graphql.operation.name", operation.name.value)
+        if result.errors:
+            self.process_errors(result.errors)
+        caller = context_value.caller if isinstance(context_value, GraphQLContext) else None
+        name = operation_name or (operation.name.value if operation is not None and operation.name else None)
+        record_operation(
+            operation, operation_name=name, errors=result.errors, seconds=time.perf_counter() - started, caller=caller
+        )
+        return result
+
+    async def _run(
+        self,
+        query: str,
+        *,
+        variables: dict[str, Any] | None,
+        context: object,
+        root: object,
+        operation_name: str | None,
+        allowed: Iterable[OperationType],
+    ) -> tuple[OperationDefinitionNode | None, ExecutionResult]:
+        """The operation that ran (None: none could be selected) and its result."""
+        try:
+            prepared = self._documents.prepare(query, operation_name=operation_name)
+        except GraphQLError as error:  # it does not parse (GraphQLSyntaxError), or too many tokens
+            return None, ExecutionResult(data=None, errors=[error])
+        operation = find_operation(prepared.document, operation_name)
+        # Strawberry's request errors, which the view answers with a 400.
+        if operation is None and (operation_name is not None or not prepared.errors):
+            raise CannotGetOperationTypeError(operation_name)
+        if operation is not None and OperationType(operation.operation.value) not in allowed:
+            raise InvalidOperationTypeError(OperationType(operation.operation.value))
+        if prepared.errors:
+            return operation, ExecutionResult(data=None, errors=prepared.errors)
+        executed = execute(
+            self._schema,
+            prepared.document,
+            root_value=root,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            executor_class=self.execution_context_class,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type] # a bool, not a TypeGuard; Strawberry passes it too
+            hide_suggestions=self._hide_suggestions,
+        )
+        if optimized_is_awaitable(executed):
+            executed = await executed  # type: ignore[misc] # graphql-core's union with an awaitable
+        return operation, ExecutionResult(data=executed.data, errors=executed.errors)  # type: ignore[union-attr]
+
+    @contextmanager
+    def _operation_span(self) -> Iterator[trace.Span]:
+        """Current while the operation runs, so Flow Connect calls nest under it; with tracing off
+        not even the no-op span is made current (attaching a context costs per request)."""
+        if not self._tracing:
+            yield trace.INVALID_SPAN
+            return
+        with _tracer.start_as_current_span("GraphQL operation", kind=trace.SpanKind.SERVER) as span:
+            yield span
+
     def process_errors(
         self,
         errors: list[GraphQLError],
-        execution_context: ExecutionContext | None = None,  # noqa: ARG002 - the base signature
+        execution_context: object = None,  # noqa: ARG002 - the base signature
     ) -> None:
         # Typed errors are answers, not faults; only the unexpected ones are logged, in full.
         for error in errors:
@@ -40,39 +161,25 @@ class FlowSchema(strawberry.Schema):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
 
 
+def _span_name(operation: OperationDefinitionNode) -> str:
+    """`{type} {name}`, as OpenTelemetry's GraphQL conventions name an operation's span."""
+    kind = operation.operation.value
+    return f"{kind} {operation.name.value}" if operation.name is not None else kind
+
+
 def create_schema(
     settings: GraphQLSettings, *, tracing: bool = False, trusted: TrustedDocuments | None = None
-) -> strawberry.Schema:
+) -> FlowSchema:
     """`trusted`: documents parsed ahead, never parsed again, and checked against the schema here
-    (one that does not fit raises ConfigError)."""
-    # Factories, not instances: Strawberry builds fresh extensions for every operation.
-    # The limits run while parsing and validating, so a hostile document never executes.
-    introspection = settings.graphql_introspection
-    rules = _limit_rules(settings, introspection=introspection)
-    extensions: list[Any] = [
-        RequestObservability,
-        # Clients send the same few documents over and over: each is parsed and validated once
-        # (bounded LRUs keyed by the text, then by document and rules) - half our CPU otherwise.
-        # Suggestions name fields a client could not discover otherwise: hidden with introspection.
-        lambda: LimitedDocumentCache(
-            max_tokens=settings.graphql_max_tokens,
-            rules=rules,
-            hide_suggestions=not introspection,
-            parsed=trusted.parsed if trusted is not None else None,
-        ),
-    ]
-    if tracing:
-        # A span per operation (and its phases); only when spans are recorded, as it costs per resolver.
-        extensions.append(OpenTelemetryExtension)
-    schema = FlowSchema(query=Query, mutation=Mutation, extensions=extensions)
+    (one that does not fit raises ConfigError). `tracing`: a span per operation."""
+    schema = FlowSchema(settings, tracing=tracing, trusted=trusted)
     if trusted is not None:
         trusted.check(schema._schema)  # noqa: SLF001 - graphql-core's schema, which documents are validated against
     return schema
 
 
 def _limit_rules(settings: GraphQLSettings, *, introspection: bool) -> list[type[ASTValidationRule]]:
-    """The limit rules, built once: each limiter extension makes a new rule class per instance,
-    and rules that change per request would make every ValidationCache lookup a miss."""
+    """The limit rules, built once: each limiter extension makes a new rule class per instance."""
     rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,

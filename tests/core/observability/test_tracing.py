@@ -38,7 +38,9 @@ async def test_upstream_joins_the_graphql_operation_trace(
     assert client_span.name == "POST /connections/requests"
     assert client_span.attributes is not None
     assert client_span.attributes["http.response.status_code"] == 201
-    assert operation_span.name == "GraphQL Query: Connect"  # Strawberry names every operation so
+    assert operation_span.name == "mutation Connect"  # OpenTelemetry's GraphQL conventions
+    assert operation_span.attributes is not None
+    assert operation_span.attributes["graphql.operation.type"] == "mutation"
     version, trace_id, parent_id, _flags = upstream.fake.requests[0].headers["traceparent"].split("-")
     assert version == "00"
     assert client_span.context is not None
