@@ -89,7 +89,7 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
             return
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            response = await self._run_http(request)
         except HTTPException as error:
             code = error.code if isinstance(error, RequestRefusedError) else BAD_REQUEST
             response = error_response(error.status_code, error.reason, code=code)
@@ -99,6 +99,22 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
             if is_json and _accepts_graphql_response_json(request.headers):
                 response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
         await response(scope, receive, send)
+
+    async def _run_http(self, request: Request) -> Response:
+        """Strawberry's `run` for what this endpoint serves: one operation over HTTP. Strawberry's
+        also dispatches WebSockets, batches, subscriptions and incremental delivery, and checks
+        the result against their types per request; none of them is offered here."""
+        adapter = self.request_adapter_class(request)
+        if not self.is_request_allowed(adapter):
+            raise HTTPException(405, "GraphQL only supports GET and POST requests.")
+        if self.should_render_graphql_ide(adapter):
+            return await self.render_graphql_ide(request)
+        request_data = await self.parse_http_body(adapter)
+        assert isinstance(request_data, GraphQLRequestData)  # noqa: S101 - batches are refused while decoding
+        sub_response = await self.get_sub_response(request)
+        graphql_context = await self.get_context(request, sub_response)
+        result = await self.execute_single(request, adapter, sub_response, graphql_context, None, request_data)
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:

@@ -1,15 +1,14 @@
 import math
-import time
 
 import structlog
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.storage import RedisStorage
 from limits.errors import StorageError
 
 from app.auth import AuthInfo
 from app.core.config import SharedStateSettings
 from app.core.observability.metrics import RATE_LIMITED, SHARED_STATE_FAILURES
+from app.core.shared_state.moving_windows import LocalMovingWindows, MovingWindows, RedisMovingWindows
 from app.core.shared_state.redis import SharedRedis
 from app.errors import RateLimitedError
 
@@ -19,10 +18,10 @@ logger = structlog.get_logger(__name__)
 class CreateConnectionLimits:
     """How many connection requests a caller, and their organization, may send per window."""
 
-    def __init__(self, *, storage: Storage, per_user: RateLimitItem, per_org: RateLimitItem) -> None:
+    def __init__(self, *, windows: MovingWindows, per_user: RateLimitItem, per_org: RateLimitItem) -> None:
         # A moving window: its reset time is exact, so `retryAfter` is when a retry will pass. (A
         # sliding window counter is cheaper but estimates, and a retry at its reset time can fail.)
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._windows = windows
         self._per_user = per_user
         self._per_org = per_org
 
@@ -33,30 +32,30 @@ class CreateConnectionLimits:
         still counts against its caller (who is sending while the whole organization is over).
         Fails open: with the counters unreachable the request goes on, logged and counted.
         """
-        limits = [(self._per_user, "user", str(caller.flow_user_id))]
+        limits = [(self._per_user, "user", f"create_connection/user/{caller.flow_user_id}")]
         if caller.organization_id is not None:
-            limits.append((self._per_org, "org", caller.organization_id))
+            limits.append((self._per_org, "org", f"create_connection/org/{caller.organization_id}"))
         try:
-            for item, scope, identifier in limits:
-                if not await self._limiter.hit(item, "create_connection", scope, identifier):
+            for item, scope, key in limits:
+                if not await self._windows.hit(item, key):
                     RATE_LIMITED.labels(scope).inc()
-                    raise RateLimitedError(retry_after=await self._retry_after(item, scope, identifier))
+                    raise RateLimitedError(retry_after=await self._retry_after(item, key))
         except StorageError as error:
             SHARED_STATE_FAILURES.labels("rate_limits").inc()
             logger.warning("rate_limits_unavailable", error=type(error.storage_error).__name__)
 
-    async def _retry_after(self, item: RateLimitItem, scope: str, identifier: str) -> int:
+    async def _retry_after(self, item: RateLimitItem, key: str) -> int:
         try:
-            stats = await self._limiter.get_window_stats(item, "create_connection", scope, identifier)
+            seconds = await self._windows.seconds_until_free(item, key)
         except StorageError:  # refused already: the refusal stands, with the longest wait it can mean
             return item.get_expiry()
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return max(1, math.ceil(seconds))
 
 
 def create_connection_limits(settings: SharedStateSettings, redis: SharedRedis) -> CreateConnectionLimits:
-    storage: Storage
+    windows: MovingWindows
     if redis.client is None or settings.redis_url is None:
-        storage = MemoryStorage()
+        windows = LocalMovingWindows()
     else:
         storage = RedisStorage(
             f"async+{settings.redis_url.get_secret_value()}",
@@ -65,4 +64,5 @@ def create_connection_limits(settings: SharedStateSettings, redis: SharedRedis) 
             # Ours: timeouts set, closed at shutdown. limits passes it on to redis-py, though typed narrower.
             connection_pool=redis.client.connection_pool,  # type: ignore[arg-type]
         )
-    return CreateConnectionLimits(storage=storage, per_user=settings.per_user, per_org=settings.per_org)
+        windows = RedisMovingWindows(storage)
+    return CreateConnectionLimits(windows=windows, per_user=settings.per_user, per_org=settings.per_org)
