@@ -1,7 +1,9 @@
+import asyncio
 import io
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -75,3 +77,41 @@ def test_log_format_defaults_follow_app_env(
     settings = LoggingSettings.model_validate({**chosen, "app_env": app_env})
 
     assert (settings.log_format == "json") is renders_json
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+@pytest.mark.usefixtures("output")  # restores the configuration afterwards
+async def test_on_the_event_loop_the_lines_of_one_iteration_go_out_in_one_write() -> None:
+    stream = _CountingStream()
+    configure_logging(json=True, level="INFO", stream=stream)
+    log = structlog.get_logger("app.test")
+
+    log.info("first")
+    log.info("second")
+    written_at_once = stream.getvalue()
+    await asyncio.sleep(0)
+
+    assert written_at_once == ""
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["first", "second"]
+    assert stream.writes == 1
+
+
+async def test_a_line_from_another_thread_is_out_when_the_call_returns(output: io.StringIO) -> None:
+    configure_logging(json=True, level="INFO", stream=output)
+    structlog.get_logger("app.test").info("on_the_loop")
+
+    thread = threading.Thread(target=lambda: logging.getLogger("app.worker").warning("from_a_thread"))
+    thread.start()
+    thread.join()
+
+    # Written in order: the thread's write took the loop's waiting line with it.
+    assert [json.loads(line)["event"] for line in output.getvalue().splitlines()] == ["on_the_loop", "from_a_thread"]
