@@ -1,11 +1,14 @@
 """What the resolvers of one GraphQL request share, typed."""
 
+import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import aioinject
-from aioinject.ext.strawberry import inject as _aioinject_inject
+import strawberry
+from aioinject.decorators import ContextParameter, base_inject
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +16,8 @@ from app.auth import AuthInfo
 
 P = ParamSpec("P")
 T = TypeVar("T")
+# The parameter added to a resolver that does not take `info` itself.
+_ADDED_INFO_PARAMETER = "aioinject_info"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -20,16 +25,38 @@ class GraphQLContext:
     request: Request
     # Strawberry's sub-response: headers and status a resolver sets are copied onto the answer.
     response: Response
-    # The container's root context; `inject` opens a scope from it for each resolver call.
+    # The request's DI scope, opened and closed by the view around the operation.
     dependencies: aioinject.Context
     # Set once the bearer token is verified (`app.graphql.di.auth_providers`): at most once a request.
     caller: AuthInfo | None = None
 
 
 def inject(resolver: Callable[P, T]) -> Callable[P, T]:
-    """aioinject's Strawberry `inject`, reading its context from a GraphQLContext."""
-    return _aioinject_inject(resolver, context_getter=_dependencies)
+    """aioinject's injection into a resolver, from the request's scope.
+
+    aioinject's own Strawberry `inject` opens a scope per resolver call; the view opens one per
+    request instead (`FlowGraphQLView`), so every resolver of an operation shares the caller
+    and the services resolved for it, and the view can free the scope as soon as the request
+    is answered.
+    """
+    info = _info_parameter(resolver)
+    return base_inject(
+        resolver,
+        context_parameters=(
+            ContextParameter(name=info or _ADDED_INFO_PARAMETER, type_=strawberry.Info, remove=info is None),
+        ),
+        context_getter=lambda _args, kwargs: _dependencies(kwargs[info or _ADDED_INFO_PARAMETER]),
+        enter_context=False,
+    )
 
 
-def _dependencies(context: GraphQLContext) -> aioinject.Context:
+def _info_parameter(resolver: Callable[..., Any]) -> str | None:
+    for name, parameter in inspect.signature(resolver).parameters.items():
+        if (typing.get_origin(parameter.annotation) or parameter.annotation) is strawberry.Info:
+            return name
+    return None
+
+
+def _dependencies(info: strawberry.Info) -> aioinject.Context:
+    context: GraphQLContext = info.context
     return context.dependencies

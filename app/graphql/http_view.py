@@ -63,12 +63,6 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         self._ide_page = ide_page
         self._trusted_documents = trusted_documents
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> GraphQLContext:
-        # Only HTTP reaches this view: its route is not a WebSocket route.
-        assert isinstance(request, Request)  # noqa: S101
-        assert isinstance(response, Response)  # noqa: S101
-        return GraphQLContext(request=request, response=response, dependencies=self._container.root)
-
     async def render_graphql_ide(self, request: Request) -> Response:  # noqa: ARG002 - Strawberry's signature
         # Our page, not Strawberry's: that one loads GraphiQL from a CDN.
         if self._ide_page is None:
@@ -112,8 +106,15 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         request_data = await self.parse_http_body(adapter)
         assert isinstance(request_data, GraphQLRequestData)  # noqa: S101 - batches are refused while decoding
         sub_response = await self.get_sub_response(request)
-        graphql_context = await self.get_context(request, sub_response)
-        result = await self.execute_single(request, adapter, sub_response, graphql_context, None, request_data)
+        dependencies = self._container.context()  # the request's DI scope
+        try:
+            async with dependencies:
+                context = GraphQLContext(request=request, response=sub_response, dependencies=dependencies)
+                result = await self.execute_single(request, adapter, sub_response, context, None, request_data)
+        finally:
+            # aioinject's scope holds itself in its cache: emptied, what the request resolved is
+            # freed now rather than by the cyclic garbage collector, on every request.
+            dependencies.cache.clear()
         return self.create_response(await self.process_result(request, result), sub_response)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
