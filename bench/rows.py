@@ -141,6 +141,14 @@ def gc_env(directory: Path) -> dict[str, str]:
     return {"PYTHONPATH": f"{GC_STATS}:{REPO}", GC_PAUSES_ENV: str(directory)}
 
 
+# One caller sends every request: limits high enough never to refuse it, still counted on every
+# request. Per second: a moving window keeps one timestamp per request inside it.
+NEVER_REFUSING_LIMITS = {
+    "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000000/second",
+    "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "1000000/second",
+}
+
+
 def service_env(
     *, port: int, idp_url: str, upstream: str, workers: int = 1, log_level: str = "INFO", redis_url: str | None = None
 ) -> dict[str, str]:
@@ -155,11 +163,8 @@ def service_env(
         "FLOW_CONNECT_API_URL": upstream,
         # Production's default; the lines go to the server's log file, as an operator redirects stdout.
         "LOG_LEVEL": log_level,
-        # One caller sends every request: limits high enough never to refuse one, still counted
-        # on every request (in the process, or in Redis for the REDIS_URL row). Per second: a
-        # moving window keeps one timestamp per request inside it.
-        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000000/second",
-        "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "1000000/second",
+        # Counted in the process, or in Redis for the REDIS_URL row.
+        **NEVER_REFUSING_LIMITS,
         **({"REDIS_URL": redis_url} if redis_url else {}),
     }
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.rows import NEVER_REFUSING_LIMITS
 from bench.servers import Server, start, wait_ready
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
@@ -113,6 +114,8 @@ async def run(total: int, concurrency: int, seed: int) -> int:
             "WORKOS_ISSUER": idp_url,
             "FLOW_CONNECT_API_URL": upstream_url,
             "LOG_LEVEL": "WARNING",
+            # What is stressed is the upstream's chaos, not the limits (tests cover those).
+            **NEVER_REFUSING_LIMITS,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
         api: Server = start("api", [sys.executable, "-m", "app"], port=port, log_dir=RESULTS, env=env)

@@ -21,7 +21,7 @@ _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class FlowConnectApiClient:
-    """Calls Flow Connect as the signed-in user (request scope: one per resolver call).
+    """Calls Flow Connect as the signed-in user (request scope: one per GraphQL request).
 
     Every call ends within FLOW_CONNECT_API_TIMEOUT, retries included; waiting for a pooled
     connection counts against it, and no attempt starts with less than
