@@ -35,9 +35,10 @@ def inject(resolver: Callable[P, T]) -> Callable[P, T]:
     """aioinject's injection into a resolver, from the request's scope.
 
     aioinject's own Strawberry `inject` opens a scope per resolver call; the view opens one per
-    request instead (`FlowGraphQLView`), so every resolver of an operation shares the caller
-    and the services resolved for it, and the view can free the scope as soon as the request
-    is answered.
+    request instead (`FlowGraphQLView`), so the resolvers of an operation share the services
+    resolved for it, and the view frees them as soon as the request is answered. The scope
+    holds the `strawberry.Info` of the latest resolver call; providers read only its `context`,
+    which is the request's.
     """
     info = _info_parameter(resolver)
     return base_inject(

@@ -78,9 +78,7 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
         return sub_response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
+        # HTTP only: the route is no WebSocket route, and no subscriptions are served.
         request = Request(scope, receive)
         try:
             response = await self._run_http(request)
@@ -112,8 +110,9 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
                 context = GraphQLContext(request=request, response=sub_response, dependencies=dependencies)
                 result = await self.execute_single(request, adapter, sub_response, context, None, request_data)
         finally:
-            # aioinject's scope holds itself in its cache: emptied, what the request resolved is
-            # freed now rather than by the cyclic garbage collector, on every request.
+            # aioinject's scope holds itself in its cache: emptied, the services the request
+            # resolved are freed now rather than by the next cyclic collection (the scope's own
+            # few objects still wait for it).
             dependencies.cache.clear()
         return self.create_response(await self.process_result(request, result), sub_response)
 

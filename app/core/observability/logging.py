@@ -9,6 +9,7 @@ processors into the same output. Levels are the standard library's in both cases
 
 import asyncio
 import atexit
+import contextlib
 import json as stdlib_json
 import logging
 import sys
@@ -74,7 +75,8 @@ class _Output:
         self.stream: TextIO | None = None  # None: whatever `sys.stdout` is when a line is written
         self.processors: Sequence[Processor] = ()
         # Shared with the standard library's handler: a line is written whole, from any thread.
-        self.lock = threading.Lock()
+        # Reentrant: a finalizer run by the garbage collector mid-write may log too.
+        self.lock = threading.RLock()
         self._pending: list[str] = []
         self._flush_scheduled = False
 
@@ -109,10 +111,15 @@ class _Output:
         self._flush_scheduled = False
         if not self._pending:
             return
-        stream = self.stream or sys.stdout
-        stream.write("\n".join(self._pending) + "\n")
-        stream.flush()
-        self._pending.clear()
+        lines, self._pending = self._pending, []  # taken first: a failed write is never retried
+        try:
+            stream = self.stream or sys.stdout
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
+        except (OSError, ValueError) as error:  # closed or broken output, lines it cannot encode
+            # Said where it can still be read; never logged, which would fail the same way.
+            with contextlib.suppress(OSError, ValueError):
+                print(f"log output failed ({type(error).__name__}): {len(lines)} lines lost", file=sys.__stderr__)
 
 
 _output = _Output()

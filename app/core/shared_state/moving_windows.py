@@ -82,9 +82,7 @@ class LocalMovingWindows:
     def _sweep(self, now: float) -> None:
         """Drops the windows whose every hit has expired: callers that went quiet."""
         self._until_sweep = self._sweep_every
-        quiet = [
-            key for key, window in self._windows.items() if not window.hits or window.hits[-1] <= now - window.seconds
-        ]
+        quiet = [key for key, window in self._windows.items() if window.is_quiet(now)]
         for key in quiet:
             del self._windows[key]
 

@@ -75,12 +75,15 @@ class DocumentCache:
         return Prepared(document, errors)
 
 
-def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
-    """The operation `name` selects, or the only one when `name` is None."""
+def find_operation(document: DocumentNode, name: str | None, *, first: bool = False) -> OperationDefinitionNode | None:
+    """The operation `name` selects; with `name` None the only one, or with `first` the first
+    one (whose type Strawberry checks against the HTTP method)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is not None:
         return next((o for o in operations if o.name is not None and o.name.value == name), None)
-    return operations[0] if len(operations) == 1 else None
+    if first or len(operations) == 1:
+        return operations[0] if operations else None
+    return None
 
 
 def _operation_count(document: DocumentNode) -> int:

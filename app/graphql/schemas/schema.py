@@ -80,7 +80,7 @@ class FlowSchema(strawberry.Schema):
             raise MissingQueryError
         started = time.perf_counter()
         with self._operation_span() as span:
-            operation, result = await self._run(
+            operation, name, result = await self._run(
                 query,
                 variables=variable_values,
                 context=context_value,
@@ -96,7 +96,6 @@ class FlowSchema(strawberry.Schema):
         if result.errors:
             self.process_errors(result.errors)
         caller = context_value.caller if isinstance(context_value, GraphQLContext) else None
-        name = operation_name or (operation.name.value if operation is not None and operation.name else None)
         record_operation(
             operation, operation_name=name, errors=result.errors, seconds=time.perf_counter() - started, caller=caller
         )
@@ -111,34 +110,51 @@ class FlowSchema(strawberry.Schema):
         root: object,
         operation_name: str | None,
         allowed: Iterable[OperationType],
-    ) -> tuple[OperationDefinitionNode | None, ExecutionResult]:
-        """The operation that ran (None: none could be selected) and its result."""
+    ) -> tuple[OperationDefinitionNode | None, str | None, ExecutionResult]:
+        """The operation to record (None: the request named none that could run), its name as
+        logged (unnamed by the client: the first operation's, as Strawberry named it) and its result.
+        Strawberry's request errors (no operation, an unknown name, a type the method does not
+        allow) are raised for the view to answer 400, in Strawberry's order: before validation."""
         try:
             prepared = self._documents.prepare(query, operation_name=operation_name)
         except GraphQLError as error:  # it does not parse (GraphQLSyntaxError), or too many tokens
-            return None, ExecutionResult(data=None, errors=[error])
-        operation = find_operation(prepared.document, operation_name)
-        # Strawberry's request errors, which the view answers with a 400.
-        if operation is None and (operation_name is not None or not prepared.errors):
+            return None, operation_name, ExecutionResult(data=None, errors=[error])
+        except Exception as error:  # noqa: BLE001 - a fault of ours or a library's: masked, logged, counted
+            return (
+                None,
+                operation_name,
+                ExecutionResult(data=None, errors=[GraphQLError(str(error), original_error=error)]),
+            )
+        selected = find_operation(prepared.document, operation_name, first=True)
+        if selected is None:
             raise CannotGetOperationTypeError(operation_name)
-        if operation is not None and OperationType(operation.operation.value) not in allowed:
-            raise InvalidOperationTypeError(OperationType(operation.operation.value))
+        if OperationType(selected.operation.value) not in allowed:
+            raise InvalidOperationTypeError(OperationType(selected.operation.value))
+        operation = find_operation(prepared.document, operation_name)
+        name = operation_name or (selected.name.value if selected.name is not None else None)
         if prepared.errors:
-            return operation, ExecutionResult(data=None, errors=prepared.errors)
-        executed = execute(
-            self._schema,
-            prepared.document,
-            root_value=root,
-            context_value=context,
-            variable_values=variables,
-            operation_name=operation_name,
-            executor_class=self.execution_context_class,
-            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type] # a bool, not a TypeGuard; Strawberry passes it too
-            hide_suggestions=self._hide_suggestions,
-        )
-        if optimized_is_awaitable(executed):
-            executed = await executed  # type: ignore[misc] # graphql-core's union with an awaitable
-        return operation, ExecutionResult(data=executed.data, errors=executed.errors)  # type: ignore[union-attr]
+            return operation, name, ExecutionResult(data=None, errors=prepared.errors)
+        try:
+            executed = execute(
+                self._schema,
+                prepared.document,
+                root_value=root,
+                context_value=context,
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=self.execution_context_class,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type] # a bool, not a TypeGuard; Strawberry passes it too
+                hide_suggestions=self._hide_suggestions,
+            )
+            if optimized_is_awaitable(executed):
+                executed = await executed  # type: ignore[misc] # graphql-core's union with an awaitable
+        except Exception as error:  # noqa: BLE001 - see _fault; a resolver's own errors never get here
+            return operation, name, _fault(error)
+        return operation, name, ExecutionResult(data=executed.data, errors=executed.errors)  # type: ignore[union-attr]
+
+    def execute_sync(self, *_args: object, **_kwargs: object) -> ExecutionResult:
+        # Strawberry's would run without our limits, caches, log line and metrics.
+        raise NotImplementedError("FlowSchema runs operations through `execute` only.")
 
     @contextmanager
     def _operation_span(self) -> Iterator[trace.Span]:
@@ -159,6 +175,14 @@ class FlowSchema(strawberry.Schema):
         for error in errors:
             if is_unexpected(error):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
+
+
+def _fault(error: Exception) -> ExecutionResult:
+    """A fault of ours or a library's while preparing or executing an operation (e.g. a limit
+    rule that trips over a document it did not expect): answered as Strawberry's `execute`
+    answered it, a GraphQL error the view masks as INTERNAL_SERVER_ERROR, logged in full by
+    `process_errors` and counted; never an HTTP 500 a client can provoke at will."""
+    return ExecutionResult(data=None, errors=[GraphQLError(str(error), original_error=error)])
 
 
 def _span_name(operation: OperationDefinitionNode) -> str:

@@ -45,6 +45,10 @@ async def test_post_returns_response(upstream: RunningUpstream) -> None:
     assert isinstance(response, httpx.Response)
     assert response.status_code == 409
     assert response.json() == {"message": "exists"}
+    # Read already, as httpx.Response(content=...) would be: every way of reading the body works.
+    assert response.content == response.read() == b'{"message": "exists"}'
+    assert response.text == '{"message": "exists"}'
+    assert response.headers["content-type"] == "application/json"
 
 
 async def test_post_raises_remote_api_error_on_network_failure() -> None:

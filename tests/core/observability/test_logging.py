@@ -115,3 +115,37 @@ async def test_a_line_from_another_thread_is_out_when_the_call_returns(output: i
 
     # Written in order: the thread's write took the loop's waiting line with it.
     assert [json.loads(line)["event"] for line in output.getvalue().splitlines()] == ["on_the_loop", "from_a_thread"]
+
+
+class _BrokenStream(io.StringIO):
+    def write(self, _text: str) -> int:
+        raise OSError("broken pipe")
+
+
+@pytest.mark.usefixtures("output")
+async def test_a_failed_write_loses_that_batch_only_and_says_so_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json=True, level="INFO", stream=_BrokenStream())
+    structlog.get_logger("app.test").info("lost")
+    await asyncio.sleep(0)
+    working = io.StringIO()
+    configure_logging(json=True, level="INFO", stream=working)
+
+    structlog.get_logger("app.test").info("kept")
+    await asyncio.sleep(0)
+
+    assert [json.loads(line)["event"] for line in working.getvalue().splitlines()] == ["kept"]
+    assert "log output failed (OSError): 1 lines lost" in capfd.readouterr().err
+
+
+@pytest.mark.usefixtures("output")
+async def test_lines_waiting_when_logging_is_configured_again_go_to_the_output_they_were_written_for() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging(json=True, level="INFO", stream=first)
+    structlog.get_logger("app.test").info("for_the_first")
+
+    configure_logging(json=True, level="INFO", stream=second)
+    structlog.get_logger("app.test").info("for_the_second")
+    await asyncio.sleep(0)
+
+    assert [json.loads(line)["event"] for line in first.getvalue().splitlines()] == ["for_the_first"]
+    assert [json.loads(line)["event"] for line in second.getvalue().splitlines()] == ["for_the_second"]
