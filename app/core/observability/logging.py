@@ -78,7 +78,8 @@ class _Output:
         # Reentrant: a finalizer run by the garbage collector mid-write may log too.
         self.lock = threading.RLock()
         self._pending: list[str] = []
-        self._flush_scheduled = False
+        # The loop a flush is scheduled on: a loop closed before running it never holds up another.
+        self._flush_on: asyncio.AbstractEventLoop | None = None
 
     def render(self, logger: "WrappedLogger", method: str, event: "EventDict") -> str:
         result: Any = event
@@ -99,8 +100,8 @@ class _Output:
             self._pending.append(line)
             if loop is None:
                 self._flush_pending()
-            elif not self._flush_scheduled:
-                self._flush_scheduled = True
+            elif self._flush_on is not loop:
+                self._flush_on = loop
                 loop.call_soon(self.flush)
 
     def flush(self) -> None:
@@ -108,7 +109,7 @@ class _Output:
             self._flush_pending()
 
     def _flush_pending(self) -> None:
-        self._flush_scheduled = False
+        self._flush_on = None
         if not self._pending:
             return
         lines, self._pending = self._pending, []  # taken first: a failed write is never retried

@@ -119,12 +119,8 @@ class FlowSchema(strawberry.Schema):
             prepared = self._documents.prepare(query, operation_name=operation_name)
         except GraphQLError as error:  # it does not parse (GraphQLSyntaxError), or too many tokens
             return None, operation_name, ExecutionResult(data=None, errors=[error])
-        except Exception as error:  # noqa: BLE001 - a fault of ours or a library's: masked, logged, counted
-            return (
-                None,
-                operation_name,
-                ExecutionResult(data=None, errors=[GraphQLError(str(error), original_error=error)]),
-            )
+        except Exception as error:  # noqa: BLE001 - see _fault
+            return None, operation_name, _fault(error)
         selected = find_operation(prepared.document, operation_name, first=True)
         if selected is None:
             raise CannotGetOperationTypeError(operation_name)

@@ -149,3 +149,29 @@ async def test_lines_waiting_when_logging_is_configured_again_go_to_the_output_t
 
     assert [json.loads(line)["event"] for line in first.getvalue().splitlines()] == ["for_the_first"]
     assert [json.loads(line)["event"] for line in second.getvalue().splitlines()] == ["for_the_second"]
+
+
+@pytest.mark.usefixtures("output")
+async def test_a_loop_closed_before_its_flush_holds_up_no_other_loop() -> None:
+    stream = io.StringIO()
+    configure_logging(json=True, level="INFO", stream=stream)
+    log = structlog.get_logger("app.test")
+
+    def on_a_loop_that_closes() -> None:
+        other = asyncio.new_event_loop()
+        other.call_soon(lambda: log.info("on_a_loop_that_closes"))  # schedules its flush on `other`
+        other.call_soon(other.stop)
+        other.run_forever()  # stops before running that flush
+        other.close()
+
+    thread = threading.Thread(target=on_a_loop_that_closes)
+    thread.start()
+    thread.join()
+
+    log.info("on_this_loop")
+    await asyncio.sleep(0)
+
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
+        "on_a_loop_that_closes",
+        "on_this_loop",
+    ]
