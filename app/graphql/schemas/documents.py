@@ -32,10 +32,15 @@ _STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A parsed document and what validating it found (empty: it may run)."""
+    """A parsed document, what validating it found (empty: it may run) and its operations."""
 
     document: DocumentNode
     errors: list[GraphQLError]
+    # The operation the request names or, unnamed, the document's first (whose type Strawberry
+    # checks against the HTTP method); None when there is no such operation.
+    selected: OperationDefinitionNode | None
+    # The operation that runs: `selected` when named or the only one, None among several unnamed.
+    operation: OperationDefinitionNode | None
 
 
 class DocumentCache:
@@ -49,7 +54,6 @@ class DocumentCache:
         parsed: Mapping[str, DocumentNode] | None = None,
     ) -> None:
         """`parsed`: documents parsed ahead (trusted documents), by text: never parsed again."""
-        self._schema = schema
         self._parsed = dict(parsed or {})
         all_rules = (*specified_rules, *_STRAWBERRY_RULES, *rules)
 
@@ -68,23 +72,15 @@ class DocumentCache:
         """Raises GraphQLSyntaxError for a text that does not parse (never cached)."""
         document = self._parsed.get(text) or self._parse(text)
         errors = self._validate(document)
-        if not errors and operation_name is None and _operation_count(document) > 1:
-            # Without a name graphql-core would refuse too, but only once executing; the spec
-            # makes it a request error, answered before anything runs.
-            errors = [GraphQLError("Must provide operationName when the document contains several operations.")]
-        return Prepared(document, errors)
-
-
-def find_operation(document: DocumentNode, name: str | None, *, first: bool = False) -> OperationDefinitionNode | None:
-    """The operation `name` selects; with `name` None the only one, or with `first` the first
-    one (whose type Strawberry checks against the HTTP method)."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if name is not None:
-        return next((o for o in operations if o.name is not None and o.name.value == name), None)
-    if first or len(operations) == 1:
-        return operations[0] if operations else None
-    return None
-
-
-def _operation_count(document: DocumentNode) -> int:
-    return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is not None:
+            selected = next((o for o in operations if o.name is not None and o.name.value == operation_name), None)
+            return Prepared(document, errors, selected, selected)
+        selected = operations[0] if operations else None
+        if len(operations) > 1:
+            if not errors:
+                # Without a name graphql-core would refuse too, but only once executing; the spec
+                # makes it a request error, answered before anything runs.
+                errors = [GraphQLError("Must provide operationName when the document contains several operations.")]
+            return Prepared(document, errors, selected, None)
+        return Prepared(document, errors, selected, selected)

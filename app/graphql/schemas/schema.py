@@ -18,7 +18,7 @@ from app.core.config import GraphQLSettings
 from app.errors.classification import is_unexpected
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.context import GraphQLContext
-from app.graphql.schemas.documents import DocumentCache, find_operation
+from app.graphql.schemas.documents import DocumentCache
 from app.graphql.schemas.observability import record_operation
 from app.graphql.trusted_documents import TrustedDocuments
 from app.graphql.viewer.viewer_queries import ViewerQueries
@@ -121,12 +121,11 @@ class FlowSchema(strawberry.Schema):
             return None, operation_name, ExecutionResult(data=None, errors=[error])
         except Exception as error:  # noqa: BLE001 - see _fault
             return None, operation_name, _fault(error)
-        selected = find_operation(prepared.document, operation_name, first=True)
+        selected, operation = prepared.selected, prepared.operation
         if selected is None:
             raise CannotGetOperationTypeError(operation_name)
         if OperationType(selected.operation.value) not in allowed:
             raise InvalidOperationTypeError(OperationType(selected.operation.value))
-        operation = find_operation(prepared.document, operation_name)
         name = operation_name or (selected.name.value if selected.name is not None else None)
         if prepared.errors:
             return operation, name, ExecutionResult(data=None, errors=prepared.errors)
