@@ -25,14 +25,38 @@ def record_operation(
 ) -> None:
     """Counts and logs one operation once it has an answer; `operation` is None when the request
     named none that could run (it did not parse, or named one the document lacks)."""
-    operation_type = operation.operation.value if operation is not None else "unknown"
     codes = [error_code(error) for error in errors or ()]
     # Only a valid document's field names are bounded by the schema; anything else would let
     # clients mint metric series at will.
     valid = not REQUEST_ERROR_CODES.intersection(codes)
-    root_field = _root_field(operation) if valid else "invalid"
+    _record(
+        operation.operation.value if operation is not None else "unknown",
+        _root_field(operation) if valid else "invalid",
+        codes,
+        operation_name=operation_name,
+        seconds=seconds,
+        caller=caller,
+    )
+
+
+def record_rejected_request(code: str) -> None:
+    """Counts and logs a request refused before GraphQL saw it (its body could not be read)."""
+    _record("unknown", "invalid", [code], operation_name=None, seconds=None, caller=None)
+
+
+def _record(
+    operation_type: str,
+    root_field: str,
+    codes: list[str],
+    *,
+    operation_name: str | None,
+    seconds: float | None,
+    caller: AuthInfo | None,
+) -> None:
+    """The metrics and the `graphql_request` line; no duration for a request never executed."""
     graphql_requests(operation_type, root_field, codes[0] if codes else "OK").inc()
-    graphql_duration(operation_type, root_field).observe(seconds)
+    if seconds is not None:
+        graphql_duration(operation_type, root_field).observe(seconds)
     if not is_enabled_for(__name__, logging.INFO):  # skips building the event below LOG_LEVEL
         return
     logger.info(
@@ -40,25 +64,10 @@ def record_operation(
         operation_type=operation_type,
         operation_name=(operation_name or "")[:MAX_LOGGED_NAME_LENGTH] or None,
         root_field=root_field,
-        duration_ms=round(seconds * 1000, 2),
+        duration_ms=round(seconds * 1000, 2) if seconds is not None else None,
         error_codes=codes,
         flow_user_id=str(caller.flow_user_id) if caller is not None else None,
     )
-
-
-def record_rejected_request(code: str) -> None:
-    """Counts and logs a request refused before GraphQL saw it (its body could not be read)."""
-    graphql_requests("unknown", "invalid", code).inc()
-    if is_enabled_for(__name__, logging.INFO):
-        logger.info(
-            "graphql_request",
-            operation_type="unknown",
-            operation_name=None,
-            root_field="invalid",
-            duration_ms=None,
-            error_codes=[code],
-            flow_user_id=None,
-        )
 
 
 def _root_field(operation: OperationDefinitionNode | None) -> str:
