@@ -110,10 +110,11 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
                 context = GraphQLContext(request=request, response=sub_response, dependencies=dependencies)
                 result = await self.execute_single(request, adapter, sub_response, context, None, request_data)
         finally:
-            # aioinject's scope holds itself in its cache: emptied, the services the request
-            # resolved are freed now rather than by the next cyclic collection (the scope's own
-            # few objects still wait for it).
+            # aioinject's scope refers to itself, in its cache and in its map of scopes: emptied
+            # both, the scope and what the request resolved are freed as the request ends, not
+            # left to the cyclic collector (app.graphql.schemas.executor says why that matters).
             dependencies.cache.clear()
+            dependencies._context.clear()  # noqa: SLF001 - no public way in aioinject 1.x (pinned <2)
         return self.create_response(await self.process_result(request, result), sub_response)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:

@@ -19,6 +19,7 @@ from app.errors.classification import is_unexpected
 from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.context import GraphQLContext
 from app.graphql.schemas.documents import DocumentCache
+from app.graphql.schemas.executor import AcyclicExecutor
 from app.graphql.schemas.observability import record_operation
 from app.graphql.trusted_documents import TrustedDocuments
 from app.graphql.viewer.viewer_queries import ViewerQueries
@@ -53,7 +54,7 @@ class FlowSchema(strawberry.Schema):
     def __init__(
         self, settings: GraphQLSettings, *, tracing: bool = False, trusted: TrustedDocuments | None = None
     ) -> None:
-        super().__init__(query=Query, mutation=Mutation)
+        super().__init__(query=Query, mutation=Mutation, execution_context_class=AcyclicExecutor)
         introspection = settings.graphql_introspection
         self._hide_suggestions = not introspection
         self._tracing = tracing
@@ -95,6 +96,7 @@ class FlowSchema(strawberry.Schema):
                     span.set_attribute("graphql.operation.name", operation.name.value)
         if result.errors:
             self.process_errors(result.errors)
+            _drop_answered_tracebacks(result.errors)
         caller = context_value.caller if isinstance(context_value, GraphQLContext) else None
         record_operation(
             operation, operation_name=name, errors=result.errors, seconds=time.perf_counter() - started, caller=caller
@@ -170,6 +172,20 @@ class FlowSchema(strawberry.Schema):
         for error in errors:
             if is_unexpected(error):
                 logger.error("graphql_unexpected_error", path=error.path, exc_info=error.original_error)
+
+
+def _drop_answered_tracebacks(errors: list[GraphQLError]) -> None:
+    """A typed error is an answer (UNAUTHORIZED, CONFLICT, ...), never logged with its traceback.
+    That traceback holds the frames that hold the error: a reference cycle per failed request,
+    left to the cyclic collector (app.core.observability.gc_tuning) unless dropped here."""
+    for error in errors:
+        if is_unexpected(error):
+            continue  # logged in full by process_errors; kept for whatever reads it next
+        for raised in (error, error.original_error):
+            chained: BaseException | None = raised
+            while chained is not None:  # and what each was raised while handling
+                chained.__traceback__ = None
+                chained = chained.__context__
 
 
 def _fault(error: Exception) -> ExecutionResult:

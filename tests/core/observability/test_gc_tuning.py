@@ -16,7 +16,7 @@ def restored_gc() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("restored_gc")
-def test_serving_freezes_start_up_objects_and_keeps_short_collections() -> None:
+def test_serving_freezes_start_up_objects_and_sets_the_thresholds() -> None:
     built_at_start_up: list[object] = []
     assert _scanned_by_collector(built_at_start_up)
 
