@@ -5,6 +5,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 import structlog
@@ -41,6 +42,18 @@ def test_production_logs_are_json_lines_with_context(output: io.StringIO) -> Non
         "uvicorn.error",
         "req-1",
     )
+
+
+def test_a_line_orjson_refuses_is_written_whole_by_the_standard_library(output: io.StringIO) -> None:
+    configure_logging(json=True, level="INFO", stream=output)
+
+    structlog.get_logger("app.test").info("huge", value=2**70)
+
+    [line] = (json.loads(text) for text in output.getvalue().splitlines())
+    assert (line["event"], line["value"], line["level"]) == ("huge", 2**70, "info")
+    # The timestamp as orjson writes it: ISO 8601 in UTC, with a Z.
+    assert datetime.fromisoformat(line["timestamp"]).utcoffset() == timedelta(0)
+    assert line["timestamp"].endswith("Z")
 
 
 def test_log_level_filters(output: io.StringIO) -> None:
