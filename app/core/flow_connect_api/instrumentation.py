@@ -4,20 +4,18 @@ Hand-written rather than opentelemetry-instrumentation-aiohttp-client: the span 
 belong to the call as the plan's client sees it, whichever HTTP library carries it.
 """
 
-import logging
 import time
 from collections.abc import MutableMapping
 from types import TracebackType
 from typing import Self
 
-import structlog
 from opentelemetry import propagate, trace
 from yarl import URL
 
-from app.core.observability.logging import is_enabled_for
+from app.core.observability.logging import CanonicalLine
 from app.core.observability.metrics import flow_connect_calls, flow_connect_duration, status_class
 
-logger = structlog.get_logger(__name__)
+_call_line = CanonicalLine(__name__, "flow_connect_call")
 _tracer = trace.get_tracer(__name__)
 
 
@@ -70,9 +68,8 @@ class ObservedAttempt:
         if self.status is not None:
             span.set_attribute("http.response.status_code", self.status)
         span.end()
-        if is_enabled_for(__name__, logging.INFO):  # skips building the event below LOG_LEVEL
-            logger.info(
-                "flow_connect_call",
+        if _call_line.enabled():
+            _call_line(
                 method=self._method,
                 path=self._url.path,
                 status=self.status,

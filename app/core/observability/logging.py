@@ -28,26 +28,14 @@ if TYPE_CHECKING:
     from structlog.typing import EventDict, Processor, WrappedLogger
 
 
-def is_enabled_for(name: str, level: int) -> bool:
-    """Whether logger `name` would write a line at `level`. Hot paths ask first and skip building
-    an event that would be dropped. Asks the standard library, whose levels decide for structlog
-    too, even when logging is not set up (e.g. in tests of one component)."""
-    if (logger := _loggers.get(name)) is None:
-        # `logging.getLogger` takes the module's lock on every call; a logger never changes identity.
-        logger = _loggers[name] = logging.getLogger(name)
-    return logger.isEnabledFor(level)
-
-
-_loggers: dict[str, logging.Logger] = {}
-
-
 # Tracebacks keep what a fix needs (types, messages, frames) and never frame locals: those hold
 # requests, headers and tokens. Frames beyond the limit are dropped from the middle.
 _TRACEBACK_MAX_FRAMES = 30
 _exception_as_dict = ExceptionRenderer(ExceptionDictTransformer(show_locals=False, max_frames=_TRACEBACK_MAX_FRAMES))
 # Longer string values are cut, so no single field can make a line unbounded.
 MAX_LOGGED_STRING = 2048
-_LEVELS = logging.getLevelNamesMapping()
+# structlog's method names to the standard library's levels; any other method counts as an error.
+_METHOD_LEVELS = {name.lower(): level for name, level in logging.getLevelNamesMapping().items()}
 
 
 def _bound_strings(_logger: object, _method: str, event: "EventDict") -> "EventDict":
@@ -90,6 +78,9 @@ def _json_line(logger: "WrappedLogger", method: str, event: "EventDict") -> str 
     return _to_json(logger, method, event)
 
 
+_JSON_LINES: "Sequence[Processor]" = (_json_line,)
+
+
 class _Output:
     """Where every line goes and how it is rendered; one per process, like the standard library's
     root logger. Loggers keep a reference to it rather than to its parts, so that configuring
@@ -105,7 +96,9 @@ class _Output:
         # The loop a flush is scheduled on: a loop closed before running it never holds up another.
         self._flush_on: asyncio.AbstractEventLoop | None = None
 
-    def render(self, logger: "WrappedLogger", method: str, event: "EventDict") -> str:
+    def render(self, logger: "WrappedLogger", method: str, event: "EventDict") -> str | bytes:
+        if self.processors is _JSON_LINES:
+            return _json_line(logger, method, event)
         result: Any = event
         for processor in self.processors:
             result = processor(logger, method, result)
@@ -162,7 +155,7 @@ class _LineLogger:
         self._levels = logging.getLogger(name)
 
     def is_enabled_for(self, method: str) -> bool:
-        return self._levels.isEnabledFor(_LEVELS.get(method.upper(), logging.ERROR))
+        return self._levels.isEnabledFor(_METHOD_LEVELS.get(method, logging.ERROR))
 
     def msg(self, line: str) -> None:
         _output.write(line)
@@ -174,13 +167,40 @@ def _line_logger(*args: Any) -> _LineLogger:  # noqa: ANN401 - structlog passes 
     return _LineLogger(str(args[0]) if args else "")
 
 
-def _filter_by_level(logger: _LineLogger, method: str, event: "EventDict") -> "EventDict":
-    if not logger.is_enabled_for("warning" if method == "warn" else method):
+class CanonicalLine:
+    """A line written at INFO for every request or call (`graphql_request`, `flow_connect_call`).
+
+    JSON lines skip structlog's bound logger (the lazy proxy, bind, the context copy, the
+    processor loop) and go straight to the same renderer and output: the same fields in the same
+    order, 15 µs less CPU per mutation at 32 in flight (docs/performance.md). Console lines go
+    through structlog like every other line.
+    """
+
+    __slots__ = ("_event", "_line_logger", "_logger")
+
+    def __init__(self, logger_name: str, event: str) -> None:
+        self._event = event
+        self._line_logger = _LineLogger(logger_name)
+        self._logger = structlog.get_logger(logger_name)
+
+    def enabled(self) -> bool:
+        """Asked first, so that below LOG_LEVEL not even the line's fields are built. The standard
+        library's level decides, as for every line, even when logging is not set up (e.g. in a
+        test of one component)."""
+        return self._line_logger.is_enabled_for("info")
+
+    def __call__(self, **fields: object) -> None:
+        if _output.processors is not _JSON_LINES:
+            self._logger.info(self._event, **fields)
+            return
+        fields["event"] = self._event  # after the fields, as structlog orders them
+        _output.write(str(_json_line(self._line_logger, "info", fields)))
+
+
+def _filter_and_render(logger: _LineLogger, method: str, event: "EventDict") -> str | bytes:
+    """structlog's one processor: the level first, so a line below LOG_LEVEL costs nothing else."""
+    if not logger.is_enabled_for(method):
         raise structlog.DropEvent
-    return event
-
-
-def _render(logger: "WrappedLogger", method: str, event: "EventDict") -> str:
     return _output.render(logger, method, event)
 
 
@@ -214,10 +234,9 @@ def configure_logging(*, json: bool, level: str = "INFO", stream: TextIO | None 
     _output.flush()  # lines waiting for the old stream go there
     final: list[Processor] = [_bound_strings, *([_exception_as_dict] if json else []), renderer]
     _output.stream = stream
-    _output.processors = [_json_line] if json else [*shared, *final]
+    _output.processors = _JSON_LINES if json else [*shared, *final]
     structlog.configure(
-        # Level first: a line below LOG_LEVEL then costs nothing else.
-        processors=[_filter_by_level, _render],
+        processors=[_filter_and_render],
         logger_factory=_line_logger,
         wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
         cache_logger_on_first_use=True,

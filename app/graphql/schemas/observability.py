@@ -1,16 +1,13 @@
 """One canonical log line and the metrics for every GraphQL operation."""
 
-import logging
-
-import structlog
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 
 from app.auth import AuthInfo
-from app.core.observability.logging import is_enabled_for
+from app.core.observability.logging import CanonicalLine
 from app.core.observability.metrics import graphql_duration, graphql_requests
 from app.errors.classification import REQUEST_ERROR_CODES, error_code
 
-logger = structlog.get_logger(__name__)
+_request_line = CanonicalLine(__name__, "graphql_request")
 
 MAX_LOGGED_NAME_LENGTH = 100
 
@@ -57,10 +54,9 @@ def _record(
     graphql_requests(operation_type, root_field, codes[0] if codes else "OK").inc()
     if seconds is not None:
         graphql_duration(operation_type, root_field).observe(seconds)
-    if not is_enabled_for(__name__, logging.INFO):  # skips building the event below LOG_LEVEL
+    if not _request_line.enabled():
         return
-    logger.info(
-        "graphql_request",
+    _request_line(
         operation_type=operation_type,
         operation_name=(operation_name or "")[:MAX_LOGGED_NAME_LENGTH] or None,
         root_field=root_field,

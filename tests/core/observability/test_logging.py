@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from app.core.config import LoggingSettings
-from app.core.observability.logging import configure_logging
+from app.core.observability.logging import CanonicalLine, configure_logging
 
 
 @pytest.fixture
@@ -54,6 +54,37 @@ def test_a_line_orjson_refuses_is_written_whole_by_the_standard_library(output: 
     # The timestamp as orjson writes it: ISO 8601 in UTC, with a Z.
     assert datetime.fromisoformat(line["timestamp"]).utcoffset() == timedelta(0)
     assert line["timestamp"].endswith("Z")
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_a_canonical_line_is_the_line_structlog_writes(output: io.StringIO, log_format: str) -> None:
+    json_lines = log_format == "json"
+    configure_logging(json=json_lines, level="INFO", stream=output)
+    canonical = CanonicalLine("app.test", "call_made")
+
+    with structlog.contextvars.bound_contextvars(request_id="req-1"):
+        canonical(status=201, error=None)
+        structlog.get_logger("app.test").info("call_made", status=201, error=None)
+
+    first, second = output.getvalue().splitlines()
+    if json_lines:  # the same fields in the same order; only the timestamp differs
+        ours, structlogs = json.loads(first), json.loads(second)
+        assert (
+            list(ours) == list(structlogs) == ["status", "error", "event", "request_id", "level", "logger", "timestamp"]
+        )
+        assert {**ours, "timestamp": None} == {**structlogs, "timestamp": None}
+    else:
+        assert first.partition(" ")[2] == second.partition(" ")[2]  # after the timestamp
+
+
+def test_a_canonical_line_says_whether_the_level_lets_it_through(output: io.StringIO) -> None:
+    canonical = CanonicalLine("app.test", "call_made")
+
+    configure_logging(json=True, level="WARNING", stream=output)
+    below = canonical.enabled()
+    configure_logging(json=True, level="INFO", stream=output)
+
+    assert (below, canonical.enabled()) == (False, True)
 
 
 def test_log_level_filters(output: io.StringIO) -> None:
