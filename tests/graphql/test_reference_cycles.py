@@ -1,16 +1,21 @@
 """A request leaves nothing for the cyclic collector: the young-generation threshold of
 app.core.observability.gc_tuning counts on it (app.graphql.schemas.executor says why)."""
 
+import asyncio
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import aioinject
 import pytest
+from graphql import ExecutionResult, GraphQLError, build_schema, execute, parse
 from graphql.execution import Executor
 from starlette.requests import Request
 
+from app.errors import ConflictError
 from app.graphql.context import GraphQLContext
+from app.graphql.schemas.executor import AcyclicExecutor
+from app.graphql.schemas.schema import _drop_answered_tracebacks
 from tests.conftest import RunningUpstream
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import RunningIdentityProvider
@@ -75,3 +80,48 @@ async def test_cyclic_garbage_is_seen(garbage: list[object]) -> None:
         del cycle
 
     assert _per_request(garbage) == ["Request"]
+
+
+async def test_a_sibling_still_settling_after_a_failed_field_resolves_its_sub_fields() -> None:
+    """The executor keeps its helpers while work it started still runs in the background."""
+    resolved: list[str] = []
+    settled = asyncio.Event()
+
+    async def slow_a(*_: object) -> dict[str, str]:
+        await asyncio.sleep(0)
+        return {"x": "x"}
+
+    def x(source: dict[str, str], *_: object) -> str:
+        resolved.append("x")
+        settled.set()
+        return source["x"]
+
+    def failing_b(*_: object) -> str:
+        raise ValueError("b failed")
+
+    schema = build_schema("type A { x: String } type Query { a: A b: String! }")
+    schema.query_type.fields["a"].resolve = slow_a  # type: ignore[union-attr]
+    schema.query_type.fields["b"].resolve = failing_b  # type: ignore[union-attr]
+    schema.get_type("A").fields["x"].resolve = x  # type: ignore[union-attr]
+
+    # b fails at once and nulls the whole result, while a still runs: graphql-core answers now.
+    result = execute(schema, parse("{ a { x } b }"), executor_class=AcyclicExecutor)
+    assert isinstance(result, ExecutionResult)
+    await asyncio.wait_for(settled.wait(), timeout=5)
+
+    assert result.data is None
+    assert [error.message for error in result.errors or ()] == ["b failed"]
+    assert resolved == ["x"]
+
+
+def test_dropping_tracebacks_ends_on_a_chain_that_loops() -> None:
+    first, second = ConflictError("first"), ConflictError("second")
+    first.__context__, second.__context__ = second, first
+    try:
+        raise first
+    except ConflictError as raised:
+        error = GraphQLError("conflict", original_error=raised)
+
+    _drop_answered_tracebacks([error])
+
+    assert first.__traceback__ is None

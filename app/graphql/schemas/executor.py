@@ -18,9 +18,10 @@ class AcyclicExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def build_response(self, data: dict[str, Any] | None) -> ExecutionResult | ExperimentalIncrementalExecutionResults:
         response = super().build_response(data)
-        # A complete result: nothing of this operation runs any more. (An incremental one still
-        # delivers through the helpers; FlowSchema never asks for one.) Resolve infos hold the
-        # helpers themselves, so a resolver still finishing keeps them, without the cycle.
-        if isinstance(response, ExecutionResult):
+        # Dropped only when nothing of the operation runs any more: not for an incremental result
+        # (it still delivers through the helpers; FlowSchema never asks for one), nor while a
+        # sibling of a field that failed still settles in the background (it resolves its
+        # sub-fields through them). That rare operation waits for the cyclic collector, as before.
+        if isinstance(response, ExecutionResult) and not self.background_futures:
             del self.async_helpers
         return response

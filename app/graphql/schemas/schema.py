@@ -178,14 +178,17 @@ def _drop_answered_tracebacks(errors: list[GraphQLError]) -> None:
     """A typed error is an answer (UNAUTHORIZED, CONFLICT, ...), never logged with its traceback.
     That traceback holds the frames that hold the error: a reference cycle per failed request,
     left to the cyclic collector (app.core.observability.gc_tuning) unless dropped here."""
-    for error in errors:
-        if is_unexpected(error):
-            continue  # logged in full by process_errors; kept for whatever reads it next
-        for raised in (error, error.original_error):
-            chained: BaseException | None = raised
-            while chained is not None:  # and what each was raised while handling
-                chained.__traceback__ = None
-                chained = chained.__context__
+    seen: set[int] = set()  # a chain set by hand can loop
+    chained: list[BaseException | None] = [
+        raised for error in errors if not is_unexpected(error) for raised in (error, error.original_error)
+    ]
+    while chained:
+        raised = chained.pop()
+        if raised is None or id(raised) in seen:
+            continue
+        seen.add(id(raised))
+        raised.__traceback__ = None
+        chained += (raised.__cause__, raised.__context__)  # what it was raised from, and while handling
 
 
 def _fault(error: Exception) -> ExecutionResult:

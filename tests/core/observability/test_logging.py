@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from app.core.config import LoggingSettings
-from app.core.observability.logging import CanonicalLine, configure_logging
+from app.core.observability.logging import MAX_LOGGED_STRING, CanonicalLine, configure_logging
 
 
 @pytest.fixture
@@ -29,6 +29,8 @@ def test_production_logs_are_json_lines_with_context(output: io.StringIO) -> Non
         logging.getLogger("uvicorn.error").info("from the standard library")
 
     first, second = (json.loads(line) for line in output.getvalue().splitlines())
+    # The same keys in the same order, whichever library logged the line.
+    assert [key for key in first if key != "answer"] == list(second)
     assert {k: first[k] for k in ("event", "answer", "request_id", "level", "logger")} == {
         "event": "something_happened",
         "answer": 42,
@@ -85,6 +87,19 @@ def test_a_canonical_line_says_whether_the_level_lets_it_through(output: io.Stri
     configure_logging(json=True, level="INFO", stream=output)
 
     assert (below, canonical.enabled()) == (False, True)
+
+
+def test_long_strings_are_cut_in_every_kind_of_line(output: io.StringIO) -> None:
+    configure_logging(json=True, level="INFO", stream=output)
+    long = "x" * (MAX_LOGGED_STRING + 1)
+
+    structlog.get_logger("app.test").info("long", value=long)
+    CanonicalLine("app.test", "long")(value=long)
+    logging.getLogger("uvicorn.error").info(long)
+
+    lines = [json.loads(text) for text in output.getvalue().splitlines()]
+    cut = "x" * MAX_LOGGED_STRING + "...[cut]"
+    assert [lines[0]["value"], lines[1]["value"], lines[2]["event"]] == [cut, cut, cut]
 
 
 def test_log_level_filters(output: io.StringIO) -> None:
