@@ -21,7 +21,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from devstack.redis import RunningRedis
 from devstack.serving import free_port, running_server
 
 SOAK_FIRST, SOAK_MORE = 10_000, 100_000
+SETTLE_CPU_SHARE, SETTLE_INTERVAL, SETTLE_MAX_SECONDS = 0.05, 0.5, 30.0
 # wrk's main thread sleeps out the whole -d even after the script stops its worker thread,
 # so a request count is reached in short runs, the last one stopped by the script.
 SOAK_CHUNK_SECONDS = 3
@@ -182,6 +183,22 @@ class Bench:
             server.stop()
 
 
+async def settle(servers: Iterable[Server]) -> None:
+    """Until the servers together use under SETTLE_CPU_SHARE of a core: a row's measurement never
+    shares the machine with the previous row's backlog. (The naive row answers ~1 s late, so
+    its requests in flight outlast wrk by seconds; without this they ran into the next row's
+    measurement, the headline's, with no warm-up after round 1.)"""
+    started = time.monotonic()
+    while (waited := time.monotonic() - started) < SETTLE_MAX_SECONDS:
+        before = sum(server.cpu_seconds() for server in servers)
+        await asyncio.sleep(SETTLE_INTERVAL)
+        if sum(server.cpu_seconds() for server in servers) - before < SETTLE_CPU_SHARE * SETTLE_INTERVAL:
+            if waited >= 1:
+                print(f"bench:   waited {waited:.1f} s for the servers to go quiet", flush=True)
+            return
+    print(f"bench: the servers were still busy after {SETTLE_MAX_SECONDS} s; measuring anyway", flush=True)
+
+
 def _pauses(directory: Path) -> list[tuple[float, float, int]]:
     found: list[tuple[float, float, int]] = []
     for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
@@ -200,9 +217,11 @@ async def run_rows(bench: Bench) -> tuple[dict[int, Summary], dict[int, Summary]
             print(f"bench: round {round_number} of {options.rounds} ...", flush=True)
             for row, server in servers.items():
                 warmup = options.warmup if round_number == 1 else 0
+                await settle(servers.values())
                 loaded = await bench.measure(row, server, connections=options.connections, warmup=warmup)
                 one = None
                 if row in r.C1_ROWS:
+                    await settle(servers.values())
                     one = await bench.measure(row, server, connections=1, warmup=0)
                 print(
                     f"bench:   row {row}: {loaded.wrk.requests_per_sec:.0f} req/s, "
