@@ -38,7 +38,7 @@ from bench.report import (
     print_soak,
     write_json,
 )
-from bench.servers import Server, ensure_node_peers, ensure_tools, start, wait_ready
+from bench.servers import Server, ensure_node_peers, ensure_tools, start, stop_servers_on_sigterm, wait_ready
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
 from devstack.redis import RunningRedis
@@ -304,6 +304,7 @@ async def main_async(options: Options) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
+    stop_servers_on_sigterm()
     try:
         asyncio.run(main_async(options))
     except KeyboardInterrupt:

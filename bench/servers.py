@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -70,6 +71,13 @@ class Server:
 
     def stop(self) -> None:
         stop_group(self.process)
+
+
+def stop_servers_on_sigterm() -> None:
+    """SIGTERM (`kill`, a CI timeout) then raises KeyboardInterrupt as Ctrl-C does, so every
+    server is stopped on the way out; by default it would leave them running in their own
+    process groups."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def ensure_node_peers(peers: Path) -> str:

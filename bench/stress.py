@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.rows import NEVER_REFUSING_LIMITS
-from bench.servers import Server, start, wait_ready
+from bench.servers import Server, start, stop_servers_on_sigterm, wait_ready
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
 from devstack.serving import free_port, running_server
@@ -185,7 +185,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    return asyncio.run(run(args.requests, args.concurrency, args.seed))
+    stop_servers_on_sigterm()
+    try:
+        return asyncio.run(run(args.requests, args.concurrency, args.seed))
+    except KeyboardInterrupt:
+        print("\nstress: interrupted; the service stopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
