@@ -1,26 +1,57 @@
-"""Moving-window counters: in the process, or in Redis through `limits`.
+"""Moving-window counters: in the process, or in Redis in `limits`' format.
 
 The in-process counters are our own: `limits`' in-memory async storage sweeps expired entries
 after hits by handing each key's list to a thread (`asyncio.to_thread`), which cost 41 us per
 request (two hits) at 1,000 requests a second against 2 us here, and grows with every active
-key (docs/performance.md). Redis keeps `limits`' atomic Lua moving window.
+key (docs/performance.md).
+
+In Redis, a request's limits are hit in one atomic Lua call: `limits`' moving-window script,
+run for each key in turn. `limits` has no call for several keys, and one call per limit is a
+round trip each (docs/performance.md). The keys and lists are `limits`' own, so its reads (the
+retry-after) see these hits, and replicas on either version share the counters.
 """
 
 import time
 from collections import deque
+from collections.abc import Sequence
 from typing import Protocol
 
+import redis.asyncio
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from app.core.shared_state.redis import REDIS_FAILURES
 
 # Every this many hits, the windows of callers that went quiet are dropped.
 SWEEP_EVERY = 4096
 
 
+# `limits`' acquire_moving_window.lua (amount 1) for each key in turn; stops at the first full
+# window and returns its 1-based index, the keys before it keeping their hit; 0: all were hit.
+_HIT_IN_TURN = """
+local timestamp = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+    local limit = tonumber(ARGV[2 * i])
+    local expiry = tonumber(ARGV[2 * i + 1])
+    local entry = redis.call('lindex', key, limit - 1)
+    if entry and tonumber(entry) >= timestamp - expiry then
+        return i
+    end
+    redis.call('lpush', key, timestamp)
+    redis.call('ltrim', key, 0, limit - 1)
+    redis.call('expire', key, expiry)
+end
+return 0
+"""
+
+
 class MovingWindows(Protocol):
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
-        """Counts one hit under `key` unless `item`'s limit is reached within its moving window."""
+    async def hit_in_turn(self, limits: Sequence[tuple[RateLimitItem, str]]) -> int | None:
+        """One hit under each key in turn, unless its item's limit is reached within its moving
+        window: then the index of that limit (the keys before it keep their hit, the ones after
+        it get none); None when every key took its hit."""
         ...
 
     async def seconds_until_free(self, item: RateLimitItem, key: str) -> float:
@@ -47,7 +78,14 @@ class LocalMovingWindows:
         self._windows: dict[str, _Window] = {}
         self._sweep_every = self._until_sweep = sweep_every
 
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
+    async def hit_in_turn(self, limits: Sequence[tuple[RateLimitItem, str]]) -> int | None:
+        for index, (item, key) in enumerate(limits):
+            if not self.hit(item, key):
+                return index
+        return None
+
+    def hit(self, item: RateLimitItem, key: str) -> bool:
+        """Counts one hit under `key` unless `item`'s limit is reached within its moving window."""
         now = time.monotonic()
         window = self._current(item, key, now)
         if len(window.hits) >= item.amount:
@@ -88,13 +126,23 @@ class LocalMovingWindows:
 
 
 class RedisMovingWindows:
-    """`limits`' moving window in Redis, shared by every replica."""
+    """`limits`' moving windows in Redis, shared by every replica. Failures are `limits`'
+    StorageError, whichever library met them."""
 
-    def __init__(self, storage: RedisStorage) -> None:
+    def __init__(self, storage: RedisStorage, client: redis.asyncio.Redis) -> None:
         self._limiter = MovingWindowRateLimiter(storage)
+        self._hit_in_turn = client.register_script(_HIT_IN_TURN)
 
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
-        return await self._limiter.hit(item, key)
+    async def hit_in_turn(self, limits: Sequence[tuple[RateLimitItem, str]]) -> int | None:
+        keys = [f"{RedisStorage.PREFIX}:{item.key_for(key)}" for item, key in limits]  # as `limits` names them
+        args: list[float] = [time.time()]  # `limits`' clock: Redis's lists hold wall-clock times
+        for item, _ in limits:
+            args += [item.amount, item.get_expiry()]
+        try:
+            refused = await self._hit_in_turn(keys=keys, args=args)
+        except REDIS_FAILURES as error:
+            raise StorageError(error) from error
+        return int(refused) - 1 if refused else None
 
     async def seconds_until_free(self, item: RateLimitItem, key: str) -> float:
         stats = await self._limiter.get_window_stats(item, key)

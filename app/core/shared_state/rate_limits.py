@@ -28,18 +28,20 @@ class CreateConnectionLimits:
     async def count(self, caller: AuthInfo) -> None:
         """Counts one request, or raises RateLimitedError when a limit is reached.
 
-        One atomic hit per limit, the caller's first: a request the organization's limit refuses
-        still counts against its caller (who is sending while the whole organization is over).
+        The caller's limit is hit first, then the organization's, in one atomic step: a request
+        the organization's limit refuses still counts against its caller (who is sending while
+        the whole organization is over); one the caller's refuses never reaches the organization's.
         Fails open: with the counters unreachable the request goes on, logged and counted.
         """
         limits = [(self._per_user, "user", f"create_connection/user/{caller.flow_user_id}")]
         if caller.organization_id is not None:
             limits.append((self._per_org, "org", f"create_connection/org/{caller.organization_id}"))
         try:
-            for item, scope, key in limits:
-                if not await self._windows.hit(item, key):
-                    RATE_LIMITED.labels(scope).inc()
-                    raise RateLimitedError(retry_after=await self._retry_after(item, key))
+            refused = await self._windows.hit_in_turn([(item, key) for item, _, key in limits])
+            if refused is not None:
+                item, scope, key = limits[refused]
+                RATE_LIMITED.labels(scope).inc()
+                raise RateLimitedError(retry_after=await self._retry_after(item, key))
         except StorageError as error:
             SHARED_STATE_FAILURES.labels("rate_limits").inc()
             logger.warning("rate_limits_unavailable", error=type(error.storage_error).__name__)
@@ -64,5 +66,5 @@ def create_connection_limits(settings: SharedStateSettings, redis: SharedRedis) 
             # Ours: timeouts set, closed at shutdown. limits passes it on to redis-py, though typed narrower.
             connection_pool=redis.client.connection_pool,  # type: ignore[arg-type]
         )
-        windows = RedisMovingWindows(storage)
+        windows = RedisMovingWindows(storage, redis.client)
     return CreateConnectionLimits(windows=windows, per_user=settings.per_user, per_org=settings.per_org)

@@ -1,42 +1,106 @@
-"""The in-process moving windows (Redis's are `limits`' own, tested through the API in
-tests/graphql/shared_state/ with both stores)."""
+"""The moving windows: in the process, and in a real Redis-protocol server (also tested through
+the API in tests/graphql/shared_state/ with both stores)."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import pytest
+import redis.asyncio
 from limits import parse
+from limits.aio.storage import RedisStorage
 
-from app.core.shared_state.moving_windows import LocalMovingWindows
+from app.core.shared_state.moving_windows import LocalMovingWindows, MovingWindows, RedisMovingWindows
+from devstack.redis import RunningRedis
 
 TWO_PER_SECOND = parse("2/second")
+ONE_PER_MINUTE = parse("1/minute")
+TWO_PER_HOUR = parse("2/hour")
+
+
+@pytest.fixture
+async def redis_client(redis_server: RunningRedis) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def windows(request: pytest.FixtureRequest) -> AsyncIterator[MovingWindows]:
+    if request.param == "in-process":
+        yield LocalMovingWindows()
+        return
+    running: RunningRedis = request.getfixturevalue("redis_server")
+    client = redis.asyncio.Redis.from_url(running.url)
+    yield _redis_windows(client, running.url)
+    await client.aclose()
+
+
+def _redis_windows(client: redis.asyncio.Redis, url: str) -> RedisMovingWindows:
+    # As create_connection_limits builds it: on the client's pool (limits types it narrower).
+    pool = client.connection_pool
+    storage = RedisStorage(f"async+{url}", implementation="redispy", connection_pool=pool)  # type: ignore[arg-type]
+    return RedisMovingWindows(storage, client)
+
+
+async def test_a_refusal_stops_the_turn_and_the_hits_before_it_stay(windows: MovingWindows) -> None:
+    user, org = (TWO_PER_HOUR, "user/a"), (ONE_PER_MINUTE, "org/x")
+
+    answers = [await windows.hit_in_turn([user, org]) for _ in range(3)]
+
+    # 1st: both hit. 2nd: the org's window is full, the user's hit stays. 3rd: the user's is full,
+    # so the org's is not even counted.
+    assert answers == [None, 1, 0]
+    assert await windows.seconds_until_free(*user) > 3500
+    assert await windows.hit_in_turn([(TWO_PER_HOUR, "user/b")]) is None
+
+
+async def test_redis_hits_are_limits_own_and_one_round_trip(
+    redis_client: redis.asyncio.Redis, redis_server: RunningRedis
+) -> None:
+    windows = _redis_windows(redis_client, redis_server.url)
+    await windows.hit_in_turn([(ONE_PER_MINUTE, "user/a")])  # loads the script
+    before = await _script_calls(redis_client)
+
+    refused = await windows.hit_in_turn([(ONE_PER_MINUTE, "user/a"), (ONE_PER_MINUTE, "org/x")])
+
+    assert refused == 0
+    assert await _script_calls(redis_client) == before + 1
+    # `limits`' own read of the window (the retry-after) sees the hit: ~60 s to wait.
+    assert 55 < await windows.seconds_until_free(ONE_PER_MINUTE, "user/a") <= 60
+
+
+async def _script_calls(client: redis.asyncio.Redis) -> int:
+    stats = await client.info("commandstats")
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("eval", "evalsha"))
 
 
 async def test_a_key_is_refused_at_its_limit_until_its_oldest_hit_leaves_the_window() -> None:
     windows = LocalMovingWindows()
 
-    first, second, third = [await windows.hit(TWO_PER_SECOND, "user/a") for _ in range(3)]
+    first, second, third = [windows.hit(TWO_PER_SECOND, "user/a") for _ in range(3)]
     wait = await windows.seconds_until_free(TWO_PER_SECOND, "user/a")
 
     assert (first, second, third) == (True, True, False)
     assert 0.9 < wait <= 1.0
     await asyncio.sleep(wait + 0.01)
     assert await windows.seconds_until_free(TWO_PER_SECOND, "user/a") == 0.0
-    assert [await windows.hit(TWO_PER_SECOND, "user/a") for _ in range(3)] == [True, True, False]
+    assert [windows.hit(TWO_PER_SECOND, "user/a") for _ in range(3)] == [True, True, False]
 
 
 async def test_keys_are_counted_apart() -> None:
     windows = LocalMovingWindows()
 
-    assert [await windows.hit(TWO_PER_SECOND, "user/a") for _ in range(3)] == [True, True, False]
-    assert await windows.hit(TWO_PER_SECOND, "user/b")
+    assert [windows.hit(TWO_PER_SECOND, "user/a") for _ in range(3)] == [True, True, False]
+    assert windows.hit(TWO_PER_SECOND, "user/b")
 
 
 async def test_callers_that_went_quiet_are_forgotten() -> None:
     windows = LocalMovingWindows(sweep_every=10)
     for n in range(5):
-        await windows.hit(TWO_PER_SECOND, f"user/quiet-{n}")
+        windows.hit(TWO_PER_SECOND, f"user/quiet-{n}")
     await asyncio.sleep(1.01)
 
     for n in range(10):
-        await windows.hit(TWO_PER_SECOND, f"user/busy-{n}")
+        windows.hit(TWO_PER_SECOND, f"user/busy-{n}")
 
     assert len(windows) == 10  # the five quiet ones dropped, the ten inside their window kept
