@@ -127,23 +127,35 @@ class LocalMovingWindows:
 
 class RedisMovingWindows:
     """`limits`' moving windows in Redis, shared by every replica. Failures are `limits`'
-    StorageError, whichever library met them."""
+    StorageError, whichever library met them. Needs one Redis or Valkey, not a sharded one
+    behind a proxy: a request's keys are hit in one script."""
 
-    def __init__(self, storage: RedisStorage, client: redis.asyncio.Redis) -> None:
+    def __init__(self, client: redis.asyncio.Redis, url: str) -> None:
+        storage = RedisStorage(
+            f"async+{url}",
+            implementation="redispy",
+            wrap_exceptions=True,  # every failure is a StorageError: one thing to fail open on
+            # Ours: timeouts set, closed at shutdown. limits passes it on to redis-py, though typed narrower.
+            connection_pool=client.connection_pool,  # type: ignore[arg-type]
+        )
+        self._bridge = storage.bridge  # names keys as `limits` does
         self._limiter = MovingWindowRateLimiter(storage)
         self._hit_in_turn = client.register_script(_HIT_IN_TURN)
 
     async def hit_in_turn(self, limits: Sequence[tuple[RateLimitItem, str]]) -> int | None:
-        keys = [f"{RedisStorage.PREFIX}:{item.key_for(key)}" for item, key in limits]  # as `limits` names them
+        keys = [self._bridge.prefixed_key(item.key_for(key)) for item, key in limits]
         args: list[float] = [time.time()]  # `limits`' clock: Redis's lists hold wall-clock times
         for item, _ in limits:
             args += [item.amount, item.get_expiry()]
         try:
-            refused = await self._hit_in_turn(keys=keys, args=args)
+            refused: int = await self._hit_in_turn(keys=keys, args=args)
         except REDIS_FAILURES as error:
             raise StorageError(error) from error
-        return int(refused) - 1 if refused else None
+        return refused - 1 if refused else None
 
     async def seconds_until_free(self, item: RateLimitItem, key: str) -> float:
-        stats = await self._limiter.get_window_stats(item, key)
+        try:
+            stats = await self._limiter.get_window_stats(item, key)
+        except REDIS_FAILURES as error:  # limits wraps only RedisError
+            raise StorageError(error) from error
         return 0.0 if stats.remaining > 0 else stats.reset_time - time.time()

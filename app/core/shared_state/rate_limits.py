@@ -2,7 +2,6 @@ import math
 
 import structlog
 from limits import RateLimitItem
-from limits.aio.storage import RedisStorage
 from limits.errors import StorageError
 
 from app.auth import AuthInfo
@@ -59,12 +58,5 @@ def create_connection_limits(settings: SharedStateSettings, redis: SharedRedis) 
     if redis.client is None or settings.redis_url is None:
         windows = LocalMovingWindows()
     else:
-        storage = RedisStorage(
-            f"async+{settings.redis_url.get_secret_value()}",
-            implementation="redispy",
-            wrap_exceptions=True,  # every failure is a StorageError: one thing to fail open on
-            # Ours: timeouts set, closed at shutdown. limits passes it on to redis-py, though typed narrower.
-            connection_pool=redis.client.connection_pool,  # type: ignore[arg-type]
-        )
-        windows = RedisMovingWindows(storage, redis.client)
+        windows = RedisMovingWindows(redis.client, settings.redis_url.get_secret_value())
     return CreateConnectionLimits(windows=windows, per_user=settings.per_user, per_org=settings.per_org)

@@ -8,13 +8,15 @@ import pytest
 import redis.asyncio
 from limits import parse
 from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from app.core.shared_state.moving_windows import LocalMovingWindows, MovingWindows, RedisMovingWindows
 from devstack.redis import RunningRedis
 
 TWO_PER_SECOND = parse("2/second")
 ONE_PER_MINUTE = parse("1/minute")
-TWO_PER_HOUR = parse("2/hour")
+TWO_PER_MINUTE = parse("2/minute")
+ONE_PER_HOUR = parse("1/hour")
 
 
 @pytest.fixture
@@ -31,33 +33,27 @@ async def windows(request: pytest.FixtureRequest) -> AsyncIterator[MovingWindows
         return
     running: RunningRedis = request.getfixturevalue("redis_server")
     client = redis.asyncio.Redis.from_url(running.url)
-    yield _redis_windows(client, running.url)
+    yield RedisMovingWindows(client, running.url)
     await client.aclose()
 
 
-def _redis_windows(client: redis.asyncio.Redis, url: str) -> RedisMovingWindows:
-    # As create_connection_limits builds it: on the client's pool (limits types it narrower).
-    pool = client.connection_pool
-    storage = RedisStorage(f"async+{url}", implementation="redispy", connection_pool=pool)  # type: ignore[arg-type]
-    return RedisMovingWindows(storage, client)
-
-
 async def test_a_refusal_stops_the_turn_and_the_hits_before_it_stay(windows: MovingWindows) -> None:
-    user, org = (TWO_PER_HOUR, "user/a"), (ONE_PER_MINUTE, "org/x")
+    org = (TWO_PER_MINUTE, "org/x")
 
-    answers = [await windows.hit_in_turn([user, org]) for _ in range(3)]
+    first = await windows.hit_in_turn([(ONE_PER_HOUR, "user/a"), org])
+    again = await windows.hit_in_turn([(ONE_PER_HOUR, "user/a"), org])  # the user's window is full
+    other = await windows.hit_in_turn([(ONE_PER_HOUR, "user/b"), org])
+    last = await windows.hit_in_turn([(ONE_PER_HOUR, "user/c"), org])  # the org's is full
 
-    # 1st: both hit. 2nd: the org's window is full, the user's hit stays. 3rd: the user's is full,
-    # so the org's is not even counted.
-    assert answers == [None, 1, 0]
-    assert await windows.seconds_until_free(*user) > 3500
-    assert await windows.hit_in_turn([(TWO_PER_HOUR, "user/b")]) is None
+    # The refused turn never reached the org's window: user b still found room in it.
+    assert [first, again, other, last] == [None, 0, None, 1]
+    assert await windows.seconds_until_free(ONE_PER_HOUR, "user/c") > 3500  # its hit stays
 
 
 async def test_redis_hits_are_limits_own_and_one_round_trip(
     redis_client: redis.asyncio.Redis, redis_server: RunningRedis
 ) -> None:
-    windows = _redis_windows(redis_client, redis_server.url)
+    windows = RedisMovingWindows(redis_client, redis_server.url)
     await windows.hit_in_turn([(ONE_PER_MINUTE, "user/a")])  # loads the script
     before = await _script_calls(redis_client)
 
@@ -67,6 +63,17 @@ async def test_redis_hits_are_limits_own_and_one_round_trip(
     assert await _script_calls(redis_client) == before + 1
     # `limits`' own read of the window (the retry-after) sees the hit: ~60 s to wait.
     assert 55 < await windows.seconds_until_free(ONE_PER_MINUTE, "user/a") <= 60
+
+
+async def test_hits_limits_made_itself_count_too(redis_client: redis.asyncio.Redis, redis_server: RunningRedis) -> None:
+    """A replica still on `limits`' own calls, during a rolling deploy, shares the counters."""
+    pool = redis_client.connection_pool  # limits types it narrower
+    storage = RedisStorage(f"async+{redis_server.url}", implementation="redispy", connection_pool=pool)  # type: ignore[arg-type]
+    assert await MovingWindowRateLimiter(storage).hit(ONE_PER_MINUTE, "user/c")
+
+    refused = await RedisMovingWindows(redis_client, redis_server.url).hit_in_turn([(ONE_PER_MINUTE, "user/c")])
+
+    assert refused == 0
 
 
 async def _script_calls(client: redis.asyncio.Redis) -> int:
