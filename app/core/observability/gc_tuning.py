@@ -4,8 +4,9 @@ A GraphQL request leaves no reference cycle behind (app.graphql.schemas.executor
 made is freed by reference counting as it ends. The cyclic collector's young generation then
 fills only with the objects of requests still in flight, so a threshold above what those hold
 means young collections (each a pause for every request in flight) all but never run: none in
-20,000 mutations at 32 at once. What does leave cycles (errors' tracebacks, unparsable
-documents) is collected once it passes the threshold, a pause of about 1 ms.
+20,000 mutations at 32 at once. What does leave cycles (unparsable documents: graphql-core's
+tokens are linked both ways) is collected once it passes the threshold; a flood of them makes a
+pause of 2.7 ms on average every ~2,500 requests (docs/performance.md).
 
 What start-up built (modules, schema, pools) would otherwise be re-scanned by every full
 collection; frozen, it never is.
@@ -14,7 +15,7 @@ collection; frozen, it never is.
 import gc
 
 # CPython's default is 700: at 32 mutations in flight, a young collection every 3.5 requests,
-# 35 µs of CPU per request (docs/performance.md).
+# 32 µs of CPU per request (docs/performance.md).
 GEN0_THRESHOLD = 10_000
 GEN1_THRESHOLD = 10
 GEN2_THRESHOLD = 10
