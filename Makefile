@@ -16,12 +16,12 @@ RUN_PORTS := $(if $(API_PORT),--api-port=$(API_PORT)) $(if $(IDP_PORT),--idp-por
 	$(if $(FLOW_CONNECT_PORT),--flow-connect-port=$(FLOW_CONNECT_PORT))
 
 .PHONY: run check lint lint-image lint-manifests format types test schema-check gql token bench stress \
-	image image-check fleet fleet-check browser-check vendor-graphiql sync lock clean help
+	image image-check fleet fleet-check rules-check browser-check vendor-graphiql sync lock clean help
 
 run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1 (API_PORT=, IDP_PORT=, FLOW_CONNECT_PORT= to move them)
 	$(PY) -m devstack run $(strip $(RUN_PORTS))
 
-check: lint lint-image lint-manifests types test schema-check ## everything CI checks (CI then runs image-check, fleet-check)
+check: lint lint-image lint-manifests rules-check types test schema-check ## everything CI checks (CI then runs image-check, fleet-check)
 
 lint: sync ## ruff's rules and formatting, without changing files
 	$(VENV)/bin/ruff check .
@@ -32,6 +32,9 @@ lint-image: sync ## hadolint on the Containerfile
 
 lint-manifests: sync ## render deploy/kubernetes/ and validate it offline against Kubernetes' schemas
 	$(PY) -m deploy.manifests
+
+rules-check: sync ## promtool checks deploy/prometheus/'s alert and recording rules and runs their tests (installs Debian's prometheus when missing)
+	$(PY) -m deploy.rules
 
 format: sync ## rewrite files to the house style
 	$(VENV)/bin/ruff check --fix .

@@ -22,7 +22,8 @@ from app.core.config import (
     load_settings,
     pick,
 )
-from app.core.http.protocol import BoundedHttpProtocol, HttpLimits
+from app.core.http.limits import HttpLimits
+from app.core.http.protocol import BoundedHttpProtocol
 from app.core.observability.logging import configure_logging
 from app.core.observability.tracing import configure_tracing
 from app.core.providers import settings_classes
@@ -67,6 +68,9 @@ def _serve(server: ServerSettings) -> None:
         max_head_bytes=server.http_max_header_bytes,
         head_timeout=server.http_header_timeout,
         body_timeout=server.http_body_timeout,
+        write_timeout=server.http_write_timeout,
+        linger_timeout=server.http_linger_timeout,
+        linger_max_bytes=server.http_linger_max_bytes,
         max_connections=server.http_max_connections,
     )
     protocol: Any = functools.partial(BoundedHttpProtocol, limits=limits)  # uvicorn calls it like a class
@@ -78,6 +82,7 @@ def _serve(server: ServerSettings) -> None:
         workers=server.web_concurrency,
         loop="uvloop",
         http=protocol,
+        ws="none",  # we serve no websockets: an `Upgrade: websocket` is plain HTTP/1.1 to our protocol
         lifespan="on",
         log_config=None,  # the app routes uvicorn's loggers through its own structlog set-up
         server_header=False,

@@ -2,8 +2,12 @@
 10 % of new connections before reading a byte and answers 5 % of requests with 500.
 
 It checks that every GraphQL request gets exactly one answer (`true` or a typed error), that the
-upstream never reads the same Idempotency-Key twice, and that the service's open file descriptors
-and RSS return to their baseline; it prints those figures. Not part of `make check`.
+upstream never reads the same Idempotency-Key twice, that the circuit breaker stays closed through
+the measured run (it opens at 50 % failures; these faults fail about one call in twenty once the
+pool is warm) and that the service's open file descriptors and RSS return to their baseline; it
+prints those figures, and how many calls the breaker answered without sending them, in the warm-up
+and in the run. The warm-up may open it: from a cold pool the dropped connections are the first
+calls to end, so they can be most of the first twenty. Not part of `make check`.
 """
 
 import argparse
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.rows import NEVER_REFUSING_LIMITS
 from bench.servers import Server, start, stop_servers_on_sigterm, wait_ready
@@ -30,6 +35,8 @@ CREATE = '{"query":"mutation { createConnection(targetOrgId: \\"9133da7c-3b98-46
 # every 5 s), so idle connections are gone by then.
 IDLE_SECONDS = 12
 RESULTS = Path(__file__).parent / "results"  # git-ignored; the API's log stays there for a look
+BREAKER_OPENED = ("flow_api_flow_connect_breaker_transitions_total", (("state", "open"),))
+BREAKER_SHORT_CIRCUITED = ("flow_api_flow_connect_breaker_short_circuited_total", ())
 TYPED_CODES = {"REMOTE_API_ERROR", "UNAUTHORIZED", "NOT_FOUND", "CONFLICT", "BAD_USER_INPUT", "SERVICE_UNAVAILABLE"}
 
 
@@ -61,6 +68,29 @@ class ChaoticUpstream:
             return
         finally:
             writer.close()
+
+
+@dataclass(frozen=True)
+class BreakerFigures:
+    opened: int
+    short_circuited: int
+
+    def __sub__(self, earlier: "BreakerFigures") -> "BreakerFigures":
+        return BreakerFigures(
+            opened=self.opened - earlier.opened, short_circuited=self.short_circuited - earlier.short_circuited
+        )
+
+
+async def breaker_figures(client: httpx.AsyncClient) -> BreakerFigures:
+    """Since the service started, as its /metrics says."""
+    response = await client.get("/metrics")
+    response.raise_for_status()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+    return BreakerFigures(opened=int(samples[BREAKER_OPENED]), short_circuited=int(samples[BREAKER_SHORT_CIRCUITED]))
 
 
 def open_fds(pid: int) -> int:
@@ -126,6 +156,7 @@ async def run(total: int, concurrency: int, seed: int) -> int:
             # Warm-up at full concurrency: the baseline is the steady state, not a cold process.
             async with httpx.AsyncClient(base_url=api.url, timeout=30, limits=limits) as client:
                 await fire(client, token, 1000, concurrency)
+                warm_up = await breaker_figures(client)
             await asyncio.sleep(IDLE_SECONDS)
             baseline_fds, baseline_rss = open_fds(api.process.pid), api.rss_mb()
             upstream.keys_read.clear()
@@ -134,6 +165,7 @@ async def run(total: int, concurrency: int, seed: int) -> int:
                 started = time.monotonic()
                 outcomes = await fire(client, token, total, concurrency)
                 elapsed = time.monotonic() - started
+                run = await breaker_figures(client) - warm_up
             await asyncio.sleep(IDLE_SECONDS)
             after_fds, after_rss = open_fds(api.process.pid), api.rss_mb()
         finally:
@@ -144,6 +176,7 @@ async def run(total: int, concurrency: int, seed: int) -> int:
         elapsed=elapsed,
         outcomes=outcomes,
         upstream=upstream,
+        breaker=(warm_up, run),
         fds=(baseline_fds, after_fds),
         rss=(baseline_rss, after_rss),
     )
@@ -155,6 +188,7 @@ def report(
     elapsed: float,
     outcomes: collections.Counter[str],
     upstream: ChaoticUpstream,
+    breaker: tuple[BreakerFigures, BreakerFigures],
     fds: tuple[int, int],
     rss: tuple[float, float],
 ) -> int:
@@ -165,12 +199,15 @@ def report(
         print(f"  {outcome:<24} {count:>6}")
     print(f"  upstream: {upstream.connections} connections, {upstream.dropped} dropped before reading")
     print(f"  upstream: {sum(upstream.keys_read.values())} requests read, {duplicates} Idempotency-Keys read twice")
+    for phase, figures in zip(("warm-up", "run"), breaker, strict=True):
+        print(f"  breaker ({phase}): opened {figures.opened} times, {figures.short_circuited} calls short-circuited")
     print(f"  service fds: {fds[0]} before, {fds[1]} after")
     print(f"  service RSS: {rss[0]:.1f} MB before, {rss[1]:.1f} MB after")
     print(f"  service log: {RESULTS / 'api.log'}")
     checks = {
         "every request got exactly one answer (true or typed error)": answered == total,
         "no Idempotency-Key read twice": duplicates == 0,
+        "the breaker stayed closed through the run (faults well under its error ratio)": breaker[1].opened == 0,
         "fds back to baseline (+/- 5)": abs(fds[1] - fds[0]) <= 5,  # noqa: PLR2004 - pool churn
         "RSS within 10 % of baseline": rss[1] <= rss[0] * 1.10,
     }

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from deploy.stack import Neighbours, running_neighbours
+from deploy.tools import ensure_nginx
 from devstack import seed
 from devstack.processes import stop_group
 from devstack.redis import RunningRedis
@@ -35,20 +35,6 @@ READY_SECONDS = 30.0
 # How long a replica taken out of the upstream keeps serving before SIGTERM: nginx's old workers
 # finish the requests they already sent it (each takes milliseconds here).
 DRAIN_SECONDS = 1.0
-_SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")  # nginx lives here, often off a user's PATH
-
-
-def ensure_nginx() -> str:
-    """nginx's path, installing Debian's package first when it is missing."""
-    found = shutil.which("nginx") or shutil.which("nginx", path=os.pathsep.join(_SBIN))
-    if found is None:
-        print("fleet: nginx missing; installing Debian's nginx", flush=True)
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "nginx"]):
-            subprocess.run(command, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        found = shutil.which("nginx") or shutil.which("nginx", path=os.pathsep.join(_SBIN))
-    if found is None:
-        raise RuntimeError("nginx is still missing after apt-get install nginx")
-    return found
 
 
 @dataclass

@@ -12,75 +12,45 @@ Each mutation targets a new organization (the simulator runs with `--any-target`
 should be created: `true`. One in ten is sent again with its `Idempotency-Key`, as a client
 whose answer was lost would; that retry may reach any replica and must be answered from the
 shared store (`Idempotent-Replayed: true`) without a second request to Flow Connect.
+
+A real Prometheus scrapes every replica throughout with the shipped rules, their durations
+divided by deploy/monitoring.py's TIME_SCALE: no alert may fire through the restarts. Then
+Flow Connect is stopped and started again (deploy/outage.py): the breakers open on every
+replica, callers get SERVICE_UNAVAILABLE at once, FlowApiFlowConnectFailing goes pending within
+its `for:` and fires, and once Flow Connect is back the breakers close and the alert resolves;
+still nothing lost or sent twice.
 """
 
 import argparse
 import asyncio
-import collections
+import contextlib
 import json
 import re
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from deploy.fleet import Fleet, running_fleet
+from deploy.monitoring import Prometheus, running_prometheus
+from deploy.outage import report_outage, run_outage
+from deploy.stack import Upstream
+from deploy.traffic import Answers, counted, from_gateway, load, typed
 from devstack.serving import free_port
 
-CONCURRENCY = 32
-RETRY_EVERY = 10
+ALERT_POLL_SECONDS = 0.5
 
 
-@dataclass(frozen=True)
-class Upstream:
-    """What the Flow Connect simulator read."""
-
-    requests: int
-    repeated: int
-
-
-def classify(response: httpx.Response) -> str:
-    """One word per answer: `true` (`true, replayed` for a stored answer), an error code, or what came instead."""
-    if response.status_code != httpx.codes.OK:
-        return f"HTTP {response.status_code}"
-    body = response.json()
-    if body == {"data": {"createConnection": True}}:
-        return "true, replayed" if response.headers.get("idempotent-replayed") == "true" else "true"
-    codes = [error.get("extensions", {}).get("code") for error in body.get("errors", [])]
-    return codes[0] if len(codes) == 1 and isinstance(codes[0], str) else "untyped"
-
-
-async def load(fleet: Fleet, token: str, *, total: int, restarting: asyncio.Task[None]) -> collections.Counter[str]:
-    """At least `total` mutations, and more until the rolling restart is over."""
-    answers: collections.Counter[str] = collections.Counter()
-    sent = 0
-    # A connection per request: nginx's reloads (how a replica leaves its upstream) close idle
-    # client connections, a race every client of a reloading proxy has and not what is checked here.
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
-    headers = {"Authorization": f"Bearer {token}"}
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal sent
-        while sent < total or not restarting.done():
-            sent += 1
-            query = f'mutation {{ createConnection(targetOrgId: "{uuid.uuid4()}") }}'
-            # Every RETRY_EVERY-th request is sent twice with its key, as a client whose answer was
-            # lost would: the retry lands on any replica and must be answered from the shared store.
-            key = {"Idempotency-Key": str(uuid.uuid4())}
-            for _ in range(2 if sent % RETRY_EVERY == 0 else 1):
-                try:
-                    response = await client.post("/graphql", json={"query": query}, headers={**headers, **key})
-                    answers[classify(response)] += 1
-                except httpx.HTTPError as error:
-                    answers[f"no answer: {type(error).__name__}"] += 1
-
-    async with httpx.AsyncClient(base_url=fleet.url, timeout=30, limits=limits, trust_env=False) as client:
-        await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
-    return answers
+async def watch_alerts(prometheus: Prometheus, seen: dict[str, set[str]]) -> None:
+    """Every alert and state Prometheus shows, until cancelled."""
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as client:
+        while True:
+            for alert, state in (await prometheus.alerts(client)).items():
+                seen.setdefault(alert, set()).add(state)
+            await asyncio.sleep(ALERT_POLL_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -104,81 +74,93 @@ def read_nginx_logs(fleet: Fleet) -> NginxLogs:
     )
 
 
-async def upstream_counts(flow_connect_url: str) -> Upstream:
-    async with httpx.AsyncClient(trust_env=False) as client:
-        counts = (await client.get(f"{flow_connect_url}/idempotency-keys")).json()
-    return Upstream(requests=counts["requests"], repeated=counts["repeated"])
-
-
 async def run(size: int, total: int, *, drain: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="flow-api-fleet-check-") as directory:
         workdir = Path(directory)
         started = time.monotonic()
-        async with running_fleet(
-            size=size,
-            port=free_port(),
-            workdir=workdir,
-            extra_environment={
-                "LOG_LEVEL": "WARNING",  # no line per request: the CPU goes to requests
-                # One caller sends everything here; the limits are checked by tests, not by load.
-                "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000000/hour",
-                "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "1000000/hour",
-            },
-            any_target=True,
-        ) as (fleet, neighbours):
+        async with (
+            running_fleet(
+                size=size,
+                port=free_port(),
+                workdir=workdir,
+                extra_environment={
+                    "LOG_LEVEL": "WARNING",  # no line per request: the CPU goes to requests
+                    # One caller sends everything here; the limits are checked by tests, not by load.
+                    "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000000/hour",
+                    "RATE_LIMIT_CREATE_CONNECTION_PER_ORG": "1000000/hour",
+                },
+                any_target=True,
+            ) as (fleet, neighbours),
+            running_prometheus(workdir, [r.address for r in fleet.replicas]) as prometheus,
+        ):
             fleet.drain = drain
             ready = time.monotonic()
+            alerts: dict[str, set[str]] = {}
+            watching = asyncio.create_task(watch_alerts(prometheus, alerts))
             restarting = asyncio.create_task(fleet.rolling_restart())
-            answers = await load(fleet, neighbours.token(), total=total, restarting=restarting)
+            answers = await load(fleet, neighbours.token(), total=total, done=restarting.done)
             await restarting
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             loaded = time.monotonic()
-            upstream = await upstream_counts(neighbours.flow_connect_url)
+            upstream = await neighbours.flow_connect.upstream()
             nginx = read_nginx_logs(fleet)
-        return report(
+            outage = await run_outage(fleet, neighbours, prometheus)
+        restarts = report(
             size=size,
             answers=answers,
             fleet=fleet,
             upstream=upstream,
             nginx=nginx,
             seconds=(ready - started, loaded - ready),
+            alerts=alerts,
         )
+        return max(restarts, report_outage(outage, before=upstream, answers_before=answers))
 
 
 def report(
     *,
     size: int,
-    answers: collections.Counter[str],
+    answers: Answers,
     fleet: Fleet,
     upstream: Upstream,
     nginx: NginxLogs,
     seconds: tuple[float, float],
+    alerts: dict[str, set[str]],
 ) -> int:
-    requests = sum(answers.values())
-    retries = answers["true, replayed"] + answers["IDEMPOTENCY_KEY_IN_USE"]
-    typed = sum(count for answer, count in answers.items() if not answer.startswith(("HTTP", "no answer", "untyped")))
-    gateway = sum(answers[f"HTTP {status}"] for status in (502, 503, 504))
+    """The rolling restarts' figures and checks."""
+    counts = counted(answers)
+    requests = counts.total()
+    retries = counts["true, replayed"] + counts["IDEMPOTENCY_KEY_IN_USE"]
     print(f"fleet-check: {size} replicas up in {seconds[0]:.1f}s; {requests} mutations in {seconds[1]:.1f}s")
     print(f"  restarts: {fleet.restarts} (exit codes {fleet.exit_codes})")
-    print(f"  answers:  {json.dumps(dict(answers.most_common()))}")
+    print(f"  answers:  {json.dumps(dict(counts.most_common()))}")
     print(
         f"  nginx:    {nginx.requests} requests logged, {nginx.retried} tried on a second replica, "
         f"{nginx.failed_connects} failed connects, {nginx.failed_after_sending} failed after sending (not retried)"
     )
     print(f"  Flow Connect: {upstream.requests} requests, {upstream.repeated} Idempotency-Keys sent more than once")
+    print(f"  alerts:   {_states(alerts) or 'none'} (Prometheus, every {ALERT_POLL_SECONDS}s)")
     checks = {
         f"every replica restarted and exited 0 ({fleet.restarts} of {size})": fleet.restarts == size
         and fleet.exit_codes == [0] * size,
-        "every request got one typed answer": typed == requests,
-        "no 502/503/504 from nginx": gateway == 0,
+        "every request got one typed answer": typed(counts) == requests,
+        "no 502/503/504 from nginx": from_gateway(counts) == 0,
         "no Idempotency-Key sent twice (duplicate POSTs: 0)": upstream.repeated == 0,
-        "Flow Connect got one request per true": upstream.requests == answers["true"],
-        "every retry answered from the shared store (true, replayed)": answers["true, replayed"] == retries,
+        "Flow Connect got one request per true": upstream.requests == counts["true"],
+        "every retry answered from the shared store (true, replayed)": counts["true, replayed"] == retries,
         "nginx logged every request": nginx.requests == requests,
         "a second replica only after a failed connect": nginx.retried <= nginx.failed_connects,
+        "no alert fired through the restarts": not any("firing" in states for states in alerts.values()),
     }
     for name, ok in checks.items():
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
     return 0 if all(checks.values()) else 1
+
+
+def _states(alerts: dict[str, set[str]]) -> str:
+    return ", ".join(f"{alert} ({'/'.join(sorted(states))})" for alert, states in sorted(alerts.items()))
 
 
 def main() -> int:

@@ -1,11 +1,15 @@
-"""`make image-check`: the image run as an orchestrator runs it, against the dev identity provider
+"""`make image-check`: the image run as deploy/kubernetes/ says, against the dev identity provider
 and the Flow Connect simulator on loopback.
 
-The container gets a read-only root filesystem with no tmpfs at all, every capability dropped,
-no new privileges, and the image's own non-root user. It must answer `/healthz` and `/readyz`,
-create the plan's connection, log a JSON line with the caller's request id, and exit 0 within
-the grace period after SIGTERM. Run by scripts/image-check.sh, which builds the image and points
-podman at this machine's settings. Whatever it started is removed at the end, also on failure.
+The run flags come from the rendered Deployment (deploy/pod_run.py): its user, read-only root,
+capabilities, no new privileges, memory and CPU limits, `/tmp` mount, grace period, and the
+ConfigMap's environment with the dev stack's client id and URLs in place of its placeholders.
+Each probe's path must answer as the kubelet expects (2xx or 3xx within the probe's timeout) on
+the port the probe names; the plan's connection is created, a JSON line logged with the caller's
+request id, and SIGTERM stops the container with exit 0 within the grace period, also when it
+arrives while the container is still starting. Run by scripts/image-check.sh, which builds the
+image and points podman at this machine's settings. Whatever it started is removed at the end,
+also on failure.
 """
 
 import argparse
@@ -22,14 +26,17 @@ from types import FrameType
 
 import httpx
 
-from deploy.stack import Neighbours, running_neighbours
+from deploy.image_facts import Result, image_environment, image_facts, image_inspect
+from deploy.manifests import KUSTOMIZATION, ManifestError, render
+from deploy.pod_run import HttpProbe, PodRun, pod_run
+from deploy.stack import running_neighbours
 from devstack import seed
 from devstack.serving import free_port
 
 MUTATION = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 REQUEST_ID = "image-check-1"
-NON_ROOT_UID = "10001"
-START_SECONDS = 30.0
+# Far below any grace period: PID 1 must act on SIGTERM at once, whatever Python is doing.
+STOP_WHILE_STARTING_SECONDS = 5.0
 
 
 class CheckFailedError(Exception):
@@ -51,39 +58,57 @@ async def podman(*args: str, check: bool = True) -> str:
     return completed.stdout
 
 
-def run_arguments(*, image: str, name: str, port: int, neighbours: Neighbours) -> list[str]:
-    environment = {
-        **neighbours.api_environment(),
-        # The image listens on 0.0.0.0:8080; on the host's network the check keeps it on loopback.
-        "HOST": seed.HOST,
-        "PORT": str(port),
-    }
+def run_arguments(*, name: str, image: str, pod: PodRun, environment: dict[str, str]) -> list[str]:
     return [
         "run",
         "--detach",
         f"--name={name}",
         "--network=host",
-        "--read-only",
-        "--read-only-tmpfs=false",  # not even /tmp: one worker writes nothing
-        "--cap-drop=ALL",
-        "--security-opt=no-new-privileges",
+        *pod.flags,
         *(f"--env={key}={value}" for key, value in environment.items()),
         image,
     ]
 
 
-async def wait_healthy(client: httpx.AsyncClient, name: str) -> None:
-    deadline = time.monotonic() + START_SECONDS
+async def probe(client: httpx.AsyncClient, check: HttpProbe, port: int | None) -> httpx.Response | None:
+    """The kubelet's HTTP probe: a GET on the pod's port; 2xx and 3xx are success."""
+    if port is None:
+        return None
+    try:
+        response = await client.get(f"http://{seed.HOST}:{port}{check.path}", timeout=check.timeout_seconds)
+    except httpx.TransportError:
+        return None
+    return response if httpx.codes.OK <= response.status_code < httpx.codes.BAD_REQUEST else None
+
+
+async def wait_started(client: httpx.AsyncClient, name: str, pod: PodRun, ports: dict[int, int]) -> None:
+    first = pod.probes[0]
+    deadline = time.monotonic() + pod.start_seconds
     while time.monotonic() < deadline:
         if (await podman("inspect", "--format={{.State.Running}}", name)).strip() != "true":
             raise CheckFailedError(f"the container stopped while starting:\n{await podman('logs', name)}")
-        try:
-            if (await client.get("/healthz")).status_code == httpx.codes.OK:
-                return
-        except httpx.TransportError:
-            pass
+        if await probe(client, first, ports.get(first.container_port)) is not None:
+            return
         await asyncio.sleep(0.2)
-    raise CheckFailedError(f"no answer on /healthz within {START_SECONDS:.0f}s")
+    raise CheckFailedError(f"the {first.kind} on {first.path} did not pass within {pod.start_seconds}s")
+
+
+async def stops_while_starting(arguments: list[str], name: str) -> Result:
+    """SIGTERM the moment the container exists, while Python is still importing: PID 1 without a
+    handler ignores it, and the kubelet would wait out the grace period."""
+    label = f"SIGTERM while starting: exit 0 or 143 within {STOP_WHILE_STARTING_SECONDS:.0f}s"
+    await podman(*arguments)
+    sent = time.monotonic()
+    await podman("kill", "--signal=TERM", name)
+    while (await podman("inspect", "--format={{.State.Running}}", name)).strip() == "true":
+        if time.monotonic() - sent > STOP_WHILE_STARTING_SECONDS:
+            return label, False, f"still running {STOP_WHILE_STARTING_SECONDS:.0f}s after SIGTERM"
+        await asyncio.sleep(0.05)
+    stopped_in = time.monotonic() - sent
+    exit_code = (await podman("inspect", "--format={{.State.ExitCode}}", name)).strip()
+    started = "Application startup complete" in await podman("logs", name)
+    detail = f"exit {exit_code} {stopped_in:.2f}s after SIGTERM, {'after' if started else 'before'} start-up completed"
+    return label, exit_code in {"0", "143"}, detail
 
 
 def request_logged(logs: str) -> bool:
@@ -98,73 +123,66 @@ def request_logged(logs: str) -> bool:
     return False
 
 
-async def check(image: str, name: str, grace: int) -> list[tuple[str, bool, str]]:
-    results: list[tuple[str, bool, str]] = []
-    port = free_port(seed.HOST)
-    with tempfile.TemporaryDirectory(prefix="flow-api-image-check-") as state:
-        async with running_neighbours(Path(state)) as neighbours:
-            try:
-                await podman(*run_arguments(image=image, name=name, port=port, neighbours=neighbours))
-                async with httpx.AsyncClient(
-                    base_url=f"http://{seed.HOST}:{port}", timeout=10, trust_env=False
-                ) as client:
-                    await wait_healthy(client, name)
-                    results.append(("/healthz 200", True, "with a read-only root and no tmpfs"))
-                    readyz = await client.get("/readyz")
-                    results.append(("/readyz 200", readyz.status_code == httpx.codes.OK, readyz.text))
-                    response = await client.post(
-                        "/graphql",
-                        json={"query": MUTATION},
-                        headers={"Authorization": f"Bearer {neighbours.token()}", "X-Request-ID": REQUEST_ID},
-                    )
-                    created = response.json() == {"data": {"createConnection": True}}
-                    results.append(("createConnection is true", created, response.text))
-                uid = (await podman("exec", name, "python", "-c", "import os; print(os.getuid())")).strip()
-                results.append(("runs as a non-root user", uid == NON_ROOT_UID, f"uid {uid}"))
-                logs = await podman("logs", name)
-                results.append((f"JSON log line with request_id {REQUEST_ID}", request_logged(logs), ""))
-                started = time.monotonic()
-                await podman("stop", f"--time={grace}", name)
-                stopped_in = time.monotonic() - started
-                exit_code = (await podman("inspect", "--format={{.State.ExitCode}}", name)).strip()
-                results.append(
-                    (
-                        f"SIGTERM: exit 0 within {grace}s",
-                        exit_code == "0" and stopped_in < grace,
-                        f"exit {exit_code} after {stopped_in:.1f}s",
-                    )
-                )
-            finally:
-                await podman("rm", "--force", "--ignore", name, check=False)
+async def serves_and_stops(
+    arguments: list[str], name: str, pod: PodRun, *, image_port: int, port: int, token: str
+) -> list[Result]:
+    """`port` is where the container listens, standing for the image's own PORT."""
+    ports = {image_port: port}
+    results: list[Result] = []
+    await podman(*arguments)
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+        await wait_started(client, name, pod, ports)
+        for check in pod.probes:
+            response = await probe(client, check, ports.get(check.container_port))
+            answer = "no answer" if response is None else f"{response.status_code} {response.text[:60]}"
+            label = f"{check.kind} GET {check.path} on container port {check.container_port}"
+            results.append((label, response is not None, answer))
+        response = await client.post(
+            f"http://{seed.HOST}:{port}/graphql",
+            json={"query": MUTATION},
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": REQUEST_ID},
+        )
+        results.append(
+            ("createConnection is true", response.json() == {"data": {"createConnection": True}}, response.text)
+        )
+    uid = (await podman("exec", name, "python", "-c", "import os; print(os.getuid())")).strip()
+    user_ok = uid == str(pod.run_as_user) if pod.run_as_user is not None else uid not in {"", "0"}
+    results.append(("runs as the Deployment's user", user_ok, f"uid {uid}"))
+    results.append((f"JSON log line with request_id {REQUEST_ID}", request_logged(await podman("logs", name)), ""))
+    started = time.monotonic()
+    await podman("stop", name)  # waits the --stop-timeout the Deployment's grace period gave
+    stopped_in = time.monotonic() - started
+    exit_code = (await podman("inspect", "--format={{.State.ExitCode}}", name)).strip()
+    label = f"SIGTERM: exit 0 within {pod.stop_seconds}s"
+    results.append(
+        (label, exit_code == "0" and stopped_in < pod.stop_seconds, f"exit {exit_code} after {stopped_in:.1f}s")
+    )
     return results
 
 
-def image_facts(image: str) -> list[tuple[str, bool, str]]:
-    """What an orchestrator relies on from the image's own configuration."""
-    inspected = subprocess.run(
-        ["podman", "image", "inspect", image],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    config = json.loads(inspected.stdout)[0]["Config"]
-    env = dict(item.split("=", 1) for item in config.get("Env", []))
-    user = config.get("User", "")
-    return [
-        ("image user is numeric and not root", user.split(":")[0] == NON_ROOT_UID, user),
-        ("HOST=0.0.0.0, PORT=8080", (env.get("HOST"), env.get("PORT")) == ("0.0.0.0", "8080"), ""),  # noqa: S104
-        ("STOPSIGNAL SIGTERM", config.get("StopSignal") == "SIGTERM", str(config.get("StopSignal"))),
-    ]
-
-
-def image_size_mb(image: str) -> float:
-    size = subprocess.run(
-        ["podman", "image", "inspect", "--format={{.Size}}", image],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(size.stdout) / 1e6
+async def check(image: str, name: str, pod: PodRun) -> list[Result]:
+    port = free_port(seed.HOST)
+    with tempfile.TemporaryDirectory(prefix="flow-api-image-check-") as state:
+        async with running_neighbours(Path(state)) as neighbours:
+            dev_stack = neighbours.api_environment()
+            # The image listens on 0.0.0.0:PORT; on the host's network the check keeps it on loopback
+            # and on a free port, which stands for the container port the image listens on.
+            environment = {**pod.environment, **dev_stack, "HOST": seed.HOST, "PORT": str(port)}
+            replaced = ", ".join(sorted(set(pod.environment) & set(dev_stack)))
+            print(f"image-check: the ConfigMap's environment, with the dev stack's {replaced}")
+            results: list[Result] = []
+            starting = f"{name}-starting"
+            try:
+                arguments = run_arguments(name=starting, image=image, pod=pod, environment=environment)
+                results.append(await stops_while_starting(arguments, starting))
+                await podman("rm", "--force", starting)  # gone, whatever it did: the port is the next one's
+                arguments = run_arguments(name=name, image=image, pod=pod, environment=environment)
+                image_port = int(image_environment(image)["PORT"])
+                token = neighbours.token()
+                results += await serves_and_stops(arguments, name, pod, image_port=image_port, port=port, token=token)
+            finally:
+                await podman("rm", "--force", "--ignore", name, starting, check=False)
+    return results
 
 
 def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
@@ -176,20 +194,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.image_check", description=__doc__)
     parser.add_argument("--image", default="flow-api:latest")
     parser.add_argument("--name", default=f"flow-api-image-check-{os.getpid()}", help="the container's name")
-    parser.add_argument("--grace", type=int, default=15, help="seconds podman stop waits before SIGKILL")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
     try:
-        results = image_facts(args.image) + asyncio.run(check(args.image, args.name, args.grace))
-    except CheckFailedError as error:
+        pod = pod_run(render(KUSTOMIZATION))
+        print(f"image-check: run as {KUSTOMIZATION.parent} says: {' '.join(pod.flags)}")
+        results = image_facts(args.image, pod) + asyncio.run(check(args.image, args.name, pod))
+    except (CheckFailedError, ManifestError) as error:
         print(f"image-check: FAIL  {error}", file=sys.stderr)
         return 1
     for name, ok, detail in results:
         print(f"image-check: {'PASS' if ok else 'FAIL'}  {name}{f'  ({detail})' if detail else ''}")
-    print(
-        f"image-check: {args.image} is {image_size_mb(args.image):.0f} MB; checked in {time.monotonic() - started:.1f}s"
-    )
+    size_mb = image_inspect(args.image)["Size"] / 1e6
+    print(f"image-check: {args.image} is {size_mb:.0f} MB; checked in {time.monotonic() - started:.1f}s")
     return 0 if all(ok for _, ok, _ in results) else 1
 
 

@@ -1,10 +1,12 @@
 """`make lint-manifests`: deploy/kubernetes/ rendered as kustomize would, then validated offline.
 
 kubectl and kustomize are not installed here, so the kustomization is rendered by concatenating
-its `resources` in order; any other kustomize feature in kustomization.yaml is refused rather
-than silently ignored. The result is checked against Kubernetes' own schemas by
-`kubernetes-validate --strict` (unknown fields are errors), then for the cross-references no
-schema sees: selectors, names, and the shutdown timings.
+its `resources` in order (a directory is rendered as the kustomization it holds), then the
+ConfigMaps of its `configMapGenerator` (`files` only, names without a hash suffix); any other
+kustomize feature in kustomization.yaml is refused rather than silently ignored. The result is
+checked against Kubernetes' own schemas by `kubernetes-validate --strict` (unknown fields are
+errors), then for the cross-references no schema sees: selectors, names, the ports the probes
+name, the shutdown timings, and the rules ConfigMap against deploy/prometheus/'s rule files.
 """
 
 import argparse
@@ -16,10 +18,17 @@ from typing import Any
 
 import yaml
 
+from deploy.rules import RULE_FILES
+
 KUSTOMIZATION = Path(__file__).parent / "kubernetes" / "kustomization.yaml"
 # The oldest version whose schemas we check: the preStop sleep action needs 1.30+.
 KUBERNETES_VERSIONS = ("1.32.0", "1.37.0")
-RENDERED_KEYS = {"apiVersion", "kind", "resources"}
+RENDERED_KEYS = {"apiVersion", "kind", "resources", "configMapGenerator", "generatorOptions"}
+GENERATOR_OPTIONS = {"disableNameSuffixHash", "labels"}
+SETTINGS_CONFIG_MAP = "flow-api"
+RULES_CONFIG_MAP = "flow-api-prometheus-rules"
+PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
+PROBE_ACTIONS_WITH_PORT = ("httpGet", "tcpSocket", "grpc")
 
 Manifest = dict[str, Any]
 
@@ -34,9 +43,34 @@ def render(kustomization: Path) -> list[Manifest]:
     if unknown:
         raise ManifestError(f"{kustomization}: this renderer knows only {sorted(RENDERED_KEYS)}, not {sorted(unknown)}")
     documents: list[Manifest] = []
-    for resource in spec["resources"]:
-        documents.extend(doc for doc in yaml.safe_load_all((kustomization.parent / resource).read_text()) if doc)
+    for resource in spec.get("resources", []):
+        path = kustomization.parent / resource
+        if path.is_dir():
+            documents.extend(render(path / "kustomization.yaml"))
+        else:
+            documents.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    documents.extend(_generated_config_maps(kustomization, spec))
     return documents
+
+
+def _generated_config_maps(kustomization: Path, spec: Manifest) -> list[Manifest]:
+    """Each `configMapGenerator` entry's ConfigMap, its files' contents keyed by their names."""
+    options = spec.get("generatorOptions", {})
+    generators = spec.get("configMapGenerator", [])
+    # kustomize's hash suffix is not rendered here, so a generated name must be the plain one.
+    if generators and (set(options) - GENERATOR_OPTIONS or options.get("disableNameSuffixHash") is not True):
+        raise ManifestError(
+            f"{kustomization}: generated ConfigMaps need generatorOptions.disableNameSuffixHash: true "
+            f"and no options but {sorted(GENERATOR_OPTIONS)}"
+        )
+    config_maps: list[Manifest] = []
+    for generator in generators:
+        if set(generator) != {"name", "files"}:
+            raise ManifestError(f"{kustomization}: this renderer generates ConfigMaps from a name and files only")
+        metadata = {"name": generator["name"], **({"labels": options["labels"]} if "labels" in options else {})}
+        data = {Path(file).name: (kustomization.parent / file).read_text() for file in generator["files"]}
+        config_maps.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data})
+    return config_maps
 
 
 def validate(documents: list[Manifest], version: str) -> None:
@@ -54,10 +88,10 @@ def validate(documents: list[Manifest], version: str) -> None:
         raise ManifestError(f"kubernetes-validate {version}:\n{result.stdout}{result.stderr}")
 
 
-def _one(documents: list[Manifest], kind: str) -> Manifest:
-    found = [doc for doc in documents if doc["kind"] == kind]
+def _one(documents: list[Manifest], kind: str, *, name: str | None = None) -> Manifest:
+    found = [doc for doc in documents if doc["kind"] == kind and name in (None, doc["metadata"]["name"])]
     if len(found) != 1:
-        raise ManifestError(f"expected one {kind}, found {len(found)}")
+        raise ManifestError(f"expected one {kind}{f' {name}' if name else ''}, found {len(found)}")
     return found[0]
 
 
@@ -65,7 +99,7 @@ def cross_check(documents: list[Manifest]) -> list[str]:
     """What the schemas cannot see; each string is one problem."""
     problems: list[str] = []
     deployment = _one(documents, "Deployment")
-    config = _one(documents, "ConfigMap")
+    config = _one(documents, "ConfigMap", name=SETTINGS_CONFIG_MAP)
     pod = deployment["spec"]["template"]
     pod_labels = pod["metadata"]["labels"]
     for kind, selector in (
@@ -89,6 +123,40 @@ def cross_check(documents: list[Manifest]) -> list[str]:
         problems.append(f"terminationGracePeriodSeconds {grace} <= preStop {pause} + graceful shutdown {graceful}")
     if config["data"].get("WEB_CONCURRENCY") != "1":
         problems.append("WEB_CONCURRENCY is not 1: Kubernetes scales by replicas")
+    problems.extend(_probe_port_problems(container))
+    problems.extend(_rules_problems(documents))
+    return problems
+
+
+def _rules_problems(documents: list[Manifest]) -> list[str]:
+    """The rules ConfigMap carries exactly deploy/prometheus/'s rule files, the ones promtool tests."""
+    carried = _one(documents, "ConfigMap", name=RULES_CONFIG_MAP)["data"]
+    expected = {path.name: path.read_text() for path in RULE_FILES}
+    if carried == expected:
+        return []
+    return [f"the ConfigMap {RULES_CONFIG_MAP} carries {sorted(carried)}, not the rule files {sorted(expected)}"]
+
+
+def container_port(container: Manifest, port: str | int) -> int | None:
+    """The number of the container's port that `port` (a probe's: a name or a number) refers to."""
+    for declared in container.get("ports", []):
+        if port in (declared.get("name"), declared["containerPort"]):
+            return int(declared["containerPort"])
+    return None
+
+
+def _probe_port_problems(container: Manifest) -> list[str]:
+    # Kubernetes accepts a probe on a port the container does not declare; the probe then fails
+    # and the pod never becomes ready (or is restarted) although the process is fine.
+    problems: list[str] = []
+    declared = ", ".join(f"{port.get('name', '')}: {port['containerPort']}" for port in container.get("ports", []))
+    for probe in PROBES:
+        for action in PROBE_ACTIONS_WITH_PORT:
+            port = container.get(probe, {}).get(action, {}).get("port")
+            if port is not None and container_port(container, port) is None:
+                problems.append(
+                    f"the {probe} port {port!r} names no port of the container {container['name']} ({declared})"
+                )
     return problems
 
 

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from devstack import seed
 from devstack.identity import IdentityProvider, mint_token
 from devstack.keys import SigningKey
@@ -17,10 +19,53 @@ from devstack.startup import answers_with_pid, wait_until_ready
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """What the Flow Connect simulator read since it started."""
+
+    requests: int
+    repeated: int  # Idempotency-Keys read more than once
+
+
+@dataclass
+class FlowConnectSimulator:
+    """The simulator's process, stopped and started again on the same port and database as an
+    outage of Flow Connect would be (`make fleet-check`)."""
+
+    port: int
+    arguments: list[str]
+    process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{seed.HOST}:{self.port}"
+
+    async def start(self) -> None:
+        self.process = process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "devstack.flow_connect", f"--port={self.port}", *self.arguments),
+            process_group=0,  # stopped with everything it started
+        )
+        await wait_until_ready(process, "the Flow Connect simulator", answers_with_pid(self.url, process.pid))
+
+    async def upstream(self) -> Upstream:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            counts = (await client.get(f"{self.url}/idempotency-keys")).json()
+        return Upstream(requests=counts["requests"], repeated=counts["repeated"])
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            await stop_group_async(self.process)
+            self.process = None
+
+
+@dataclass(frozen=True)
 class Neighbours:
     idp_url: str
-    flow_connect_url: str
+    flow_connect: FlowConnectSimulator
     key: SigningKey
+
+    @property
+    def flow_connect_url(self) -> str:
+        return self.flow_connect.url
 
     def api_environment(self) -> dict[str, str]:
         """What the API needs to trust the dev identity provider and call the simulator."""
@@ -43,16 +88,17 @@ async def running_neighbours(state_dir: Path, *, any_target: bool = False) -> As
     key = SigningKey.generate()
     idp = IdentityProvider(client_id=seed.CLIENT_ID, keys=[key])
     async with running_server(idp.asgi_app(), host=seed.HOST) as idp_url:
-        port = free_port(seed.HOST)
-        flow_connect = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "devstack.flow_connect", f"--port={port}", f"--db={state_dir / 'flow_connect.db'}"),
-            *(f"--jwks-url={idp_url}/sso/jwks/{seed.CLIENT_ID}", f"--issuer={idp_url}"),
-            *(["--any-target"] if any_target else []),
-            process_group=0,  # stopped with everything it started
+        flow_connect = FlowConnectSimulator(
+            port=free_port(seed.HOST),
+            arguments=[
+                f"--db={state_dir / 'flow_connect.db'}",
+                f"--jwks-url={idp_url}/sso/jwks/{seed.CLIENT_ID}",
+                f"--issuer={idp_url}",
+                *(["--any-target"] if any_target else []),
+            ],
         )
         try:
-            url = f"http://{seed.HOST}:{port}"
-            await wait_until_ready(flow_connect, "the Flow Connect simulator", answers_with_pid(url, flow_connect.pid))
-            yield Neighbours(idp_url=idp_url, flow_connect_url=url, key=key)
+            await flow_connect.start()
+            yield Neighbours(idp_url=idp_url, flow_connect=flow_connect, key=key)
         finally:
-            await stop_group_async(flow_connect)
+            await flow_connect.stop()

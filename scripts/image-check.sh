@@ -10,6 +10,6 @@ started=$(date +%s)
 scripts/image-build.sh
 # deploy/image_check.py removes its container itself; this catches a check that was killed.
 name=flow-api-image-check-$$
-trap 'podman rm --force --ignore "$name" >/dev/null 2>&1 || true' EXIT
+trap 'podman rm --force --ignore "$name" "$name-starting" >/dev/null 2>&1 || true' EXIT
 "$PY" -m deploy.image_check --name="$name" "$@"
 echo "image-check: $(($(date +%s) - started))s in all"

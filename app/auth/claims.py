@@ -28,6 +28,22 @@ def expiry(claims: Mapping[str, Any]) -> float:
     return _numeric_date(claims["exp"], "exp")
 
 
+def check_audience(claims: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    """`aud`, when present, is a string or an array of strings naming one of `allowed` (RFC 7519).
+
+    PyJWT's own check does not fit: once given an audience it refuses tokens without `aud`
+    (AuthKit session tokens have none), and it lets an empty `aud` through when given none.
+    """
+    if "aud" not in claims:
+        return
+    audience = claims["aud"]
+    members = [audience] if isinstance(audience, str) else audience
+    if not isinstance(members, list) or not all(isinstance(member, str) for member in members):
+        raise UnauthorizedError("Token audience (aud) is not a string or an array of strings.")
+    if not any(member in allowed for member in members):
+        raise UnauthorizedError("Token audience (aud) is not this API.")
+
+
 def identifier(value: object, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise UnauthorizedError(f"Token {name} is missing or blank.")

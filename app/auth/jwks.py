@@ -7,6 +7,7 @@ import httpx
 import jwt
 import structlog
 
+from app.auth.signing_keys import UnfitKey, fit_signing_keys
 from app.core.observability.metrics import JWKS_REFRESHES
 from app.errors import ServiceUnavailableError, UnauthorizedError
 
@@ -14,6 +15,9 @@ logger = structlog.get_logger(__name__)
 
 # A real key set is a few KiB; a larger answer is refused, and never read past this.
 MAX_JWKS_BYTES = 256 * 1024
+# Unfit keys remembered as logged; a key set that churns through more is not logged further
+# (the cap keeps a hostile endpoint from growing our memory, one fetch at a time).
+MAX_UNFIT_KEYS_REMEMBERED = 1024
 
 
 class JwksTooLargeError(ValueError):
@@ -24,7 +28,8 @@ class JwksKeyStore:
     """WorkOS signing keys, fetched asynchronously and cached.
 
     PyJWT's `PyJWKClient` would do this with blocking urllib on the event loop, so the
-    fetch goes through httpx and PyJWT only parses (`PyJWKSet`) and verifies.
+    fetch goes through httpx and PyJWT only parses (`PyJWK`) and verifies; only the keys
+    `fit_signing_keys` finds fit are held.
     Refreshes happen when the cache is older than `max_age` or a token names an
     unknown `kid`, never more often than every `min_refresh_interval` seconds; one fetch
     at a time, shared by every caller that needs it, and over within `fetch_timeout`.
@@ -48,6 +53,8 @@ class JwksKeyStore:
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        # Unfit keys already logged: a key set is fetched again and again, each key said once.
+        self._reported_unfit: set[UnfitKey] = set()
 
     async def ensure_keys(self) -> bool:
         """Whether a key set no older than `max_age` is held, refreshing it if allowed (readiness).
@@ -74,7 +81,7 @@ class JwksKeyStore:
             raise ServiceUnavailableError(
                 "Cannot verify tokens right now: the identity provider's signing keys are unavailable."
             )
-        raise UnauthorizedError("Token is signed by an unknown key.")
+        raise UnauthorizedError("Token is signed by an unknown or unfit key.")
 
     async def aclose(self) -> None:
         if self._refreshing is not None:
@@ -104,7 +111,8 @@ class JwksKeyStore:
         try:
             async with asyncio.timeout(self._fetch_timeout):
                 keys = await self._fetch()
-        except (TimeoutError, httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+        # RecursionError: JSON nested deeper than the parser's recursion limit, well within the cap.
+        except (TimeoutError, httpx.HTTPError, ValueError, RecursionError, jwt.PyJWTError) as error:
             JWKS_REFRESHES.labels("failure").inc()
             logger.warning("jwks_refresh_failed", url=self._url, error=repr(error), cached_keys=len(self._keys))
             return
@@ -116,11 +124,14 @@ class JwksKeyStore:
         logger.info("jwks_refreshed", url=self._url, keys=len(self._keys))
 
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
-        key_set = json.loads(await self._read_capped())
-        if not isinstance(key_set, dict):
-            raise jwt.PyJWKSetError("JWKS is not a JSON object")
-        parsed = jwt.PyJWKSet.from_dict(key_set)
-        return {key.key_id: key for key in parsed.keys if key.key_id and key.key_type == "RSA"}
+        fit, unfit = fit_signing_keys(json.loads(await self._read_capped()))
+        for key in unfit:
+            if key not in self._reported_unfit and len(self._reported_unfit) < MAX_UNFIT_KEYS_REMEMBERED:
+                self._reported_unfit.add(key)
+                logger.warning("jwks_key_skipped", kid=key.kid, reason=key.reason)
+        if not fit:
+            raise jwt.PyJWKSetError("JWKS holds no key fit to verify RS256 tokens")
+        return fit
 
     async def _read_capped(self) -> bytes:
         # Identity encoding and raw bytes: a compressed answer could inflate far past the cap

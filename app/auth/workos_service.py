@@ -5,12 +5,12 @@ import jwt
 from cachetools import TLRUCache
 
 from app.auth.auth_info import AuthInfo, auth_info_from_claims
-from app.auth.claims import expiry
+from app.auth.claims import check_audience, expiry
 from app.auth.jwks import JwksKeyStore
+from app.auth.signing_keys import ALGORITHM
 from app.core.config import WorkOSSettings
 from app.errors import UnauthorizedError
 
-ALGORITHM = "RS256"
 CLOCK_SKEW_LEEWAY_SECONDS = 30
 # Real WorkOS access tokens are ~1 KiB; anything far larger is not worth parsing.
 MAX_TOKEN_LENGTH = 8192
@@ -32,6 +32,7 @@ class WorkOSService:
 
     def __init__(self, *, settings: WorkOSSettings, key_store: JwksKeyStore) -> None:
         self._issuers = settings.workos_issuer
+        self._audiences = settings.workos_audience
         self._key_store = key_store
         self._verified: TLRUCache[str, _Verified] = TLRUCache(
             maxsize=VERIFIED_TOKENS_CACHED, ttu=_until_expiry, timer=time.time
@@ -59,12 +60,18 @@ class WorkOSService:
         try:
             claims = jwt.decode(
                 token,
-                signing_key.key,
+                # The PyJWK, not its bare key: PyJWT then also holds the token's `alg` to the key's.
+                signing_key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuers,
                 leeway=CLOCK_SKEW_LEEWAY_SECONDS,
-                # WorkOS access tokens carry no audience; `iss` pins them to our client.
-                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
+                options={
+                    "require": ["exp", "iss", "sub"],
+                    # `check_audience` applies our rule for `aud` below.
+                    "verify_aud": False,
+                    # A short key is an error, not a warning written past our log.
+                    "enforce_minimum_key_length": True,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise UnauthorizedError("Token has expired.") from None
@@ -77,6 +84,7 @@ class WorkOSService:
         except (OverflowError, ValueError, TypeError):
             # PyJWT's own checks convert claims with int(); odd numbers may escape them.
             raise UnauthorizedError("Token claims are malformed.") from None
+        check_audience(claims, self._audiences)
         expires_at = expiry(claims)
         return auth_info_from_claims(token, claims), expires_at
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import strawberry
 import structlog
 from graphql import print_ast
+from starlette.datastructures import Headers
 
 from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings, SharedStateSettings
@@ -38,14 +39,14 @@ logger = structlog.get_logger(__name__)
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 _ACCEPTABLE_KEY = re.compile(r"[\x20-\x7e]{1,255}")
-# Upstream keys are UUIDs derived from (caller, client key, field): every retry sends the same.
+# Upstream keys are UUIDs derived from the key's scope (below): every retry sends the same.
 _UPSTREAM_KEYS = uuid.UUID("6f0f1c2e-52c4-4a51-9f5e-2d1b9a7c0e11")
 # Beyond the Flow Connect deadline: a worker that died mid-call frees the key after this.
 _LOCK_MARGIN_SECONDS = 5.0
 
 
 class Idempotency:
-    """Runs one mutation field at most once per (caller, Idempotency-Key): request scope."""
+    """Runs one mutation field at most once per (caller, organization, Idempotency-Key): request scope."""
 
     def __init__(
         self,
@@ -63,15 +64,14 @@ class Idempotency:
     async def run(self, info: strawberry.Info, call: Callable[[str | None], Awaitable[bool]]) -> bool:
         """`call(upstream_key)` once for this key, or the answer it gave before."""
         context: GraphQLContext = info.context
-        client_key = context.request.headers.get(IDEMPOTENCY_KEY_HEADER)
+        client_key = _client_key(context.request.headers)
         if client_key is None:
             return await call(None)
-        if not _ACCEPTABLE_KEY.fullmatch(client_key):
-            raise BadUserInputError(
-                f"The {IDEMPOTENCY_KEY_HEADER} header must be 1 to 255 printable ASCII characters.",
-                extensions={"header": IDEMPOTENCY_KEY_HEADER},
-            )
-        scope = f"{self._caller.flow_user_id}\n{client_key}\n{'.'.join(map(str, info.path.as_list()))}"
+        # A user acting in another organization is another client: the same key there is a new key.
+        # Only the organization could hold a newline (the user is a UUID, the key printable ASCII,
+        # the field a path of GraphQL names), so the joined parts split back one way only.
+        parts = (self._caller.flow_user_id, self._caller.organization_id or "", client_key, _field(info))
+        scope = "\n".join(map(str, parts))
         key = hashlib.sha256(scope.encode()).hexdigest()
         try:
             begun = await self._store.begin(key, _fingerprint(info), lock_seconds=self._lock_seconds)
@@ -124,6 +124,27 @@ class Idempotency:
             SHARED_STATE_FAILURES.labels("idempotency").inc()
             logger.warning("idempotency_store_unavailable", settling=True)
         IDEMPOTENCY.labels("not_stored" if outcome is None else "stored").inc()
+
+
+def _client_key(headers: Headers) -> str | None:
+    """The one Idempotency-Key sent, if any: of two, neither could be honoured silently."""
+    sent = headers.getlist(IDEMPOTENCY_KEY_HEADER)
+    if not sent:
+        return None
+    if len(sent) > 1:
+        raise BadUserInputError(
+            f"Send the {IDEMPOTENCY_KEY_HEADER} header once.", extensions={"header": IDEMPOTENCY_KEY_HEADER}
+        )
+    if not _ACCEPTABLE_KEY.fullmatch(sent[0]):
+        raise BadUserInputError(
+            f"The {IDEMPOTENCY_KEY_HEADER} header must be 1 to 255 printable ASCII characters.",
+            extensions={"header": IDEMPOTENCY_KEY_HEADER},
+        )
+    return sent[0]
+
+
+def _field(info: strawberry.Info) -> str:
+    return ".".join(map(str, info.path.as_list()))
 
 
 def _fingerprint(info: strawberry.Info) -> str:

@@ -53,3 +53,40 @@ async def test_sigterm_lets_in_flight_mutations_finish(idp: RunningIdentityProvi
     assert [a.json() for a in answers] == [{"data": {"createConnection": True}}] * IN_FLIGHT
     assert upstream.posts_read == IN_FLIGHT
     assert returncode == 0
+
+
+async def test_a_request_cut_at_the_graceful_deadline_is_answered_in_our_shape(
+    idp: RunningIdentityProvider, tmp_path: Path
+) -> None:
+    arrived = asyncio.Event()
+
+    async def never_answers(_: Exchange) -> None:
+        arrived.set()
+        await asyncio.sleep(30)
+
+    async with raw_upstream(never_answers) as (_, upstream_url):
+        env = {
+            "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
+            "WORKOS_JWKS_URL": idp.jwks_url,
+            "WORKOS_ISSUER": idp.url,
+            "FLOW_CONNECT_API_URL": upstream_url,
+            "FLOW_CONNECT_API_TIMEOUT": "20",
+            "GRACEFUL_SHUTDOWN_TIMEOUT": "1",
+        }
+        with api_process(env, cwd=tmp_path) as (url, process):
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                headers = {"Authorization": f"Bearer {idp.token()}"}
+                cut = asyncio.create_task(
+                    client.post("/graphql", json={"query": CREATE_CONNECTION_TO_GLOBEX}, headers=headers)
+                )
+                await asyncio.wait_for(arrived.wait(), 10)
+                process.send_signal(signal.SIGTERM)
+                answer = await cut
+            returncode = await asyncio.to_thread(process.wait, 20)
+
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/json"
+    [error] = answer.json()["errors"]
+    assert error["extensions"] == {"code": "SHUTTING_DOWN", "requestId": answer.headers["x-request-id"]}
+    assert "Idempotency-Key" in error["message"]
+    assert returncode == 0

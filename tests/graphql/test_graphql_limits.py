@@ -81,8 +81,12 @@ async def test_operations_deeper_than_the_limit_are_refused(start_api: ApiFactor
 async def test_a_thousand_aliases_are_refused_and_nothing_is_sent_upstream(
     start_api: ApiFactory, idp: RunningIdentityProvider, upstream: RunningUpstream
 ) -> None:
-    # Token and body limits raised, so that the alias limit is the one that answers.
-    api = await start_api(graphql=GraphQLSettings(graphql_max_tokens=100_000, graphql_max_body_bytes=1024 * 1024))
+    # Token, body and root field limits raised, so that the alias limit is the one that answers.
+    api = await start_api(
+        graphql=GraphQLSettings(
+            graphql_max_tokens=100_000, graphql_max_body_bytes=1024 * 1024, graphql_max_root_fields=1000
+        )
+    )
     aliases = " ".join(f"c{i}: createConnection(targetOrgId: $target)" for i in range(1000))
 
     response = await api.execute(
@@ -90,8 +94,38 @@ async def test_a_thousand_aliases_are_refused_and_nothing_is_sent_upstream(
     )
 
     assert response.data is None
-    assert response.error_messages == ["1000 aliases found. Allowed: 15"]
+    assert response.error_messages == ["'M' exceeds maximum of 15 aliases"]
     assert upstream.fake.requests == []
+
+
+async def test_more_root_fields_than_the_limit_are_refused(start_api: ApiFactory) -> None:
+    api = await start_api()
+
+    response = await api.execute("query Many { " + " ".join(["__typename"] * 21) + " }")
+
+    assert response.data is None
+    assert response.error_messages == ["'Many' exceeds maximum of 20 root fields"]
+
+
+async def test_more_directives_on_one_location_than_the_limit_are_refused(start_api: ApiFactory) -> None:
+    api = await start_api()
+
+    response = await api.execute("{ __typename" + " @include(if: true)" * 6 + " }")
+
+    # Ours alone: graphql-core's rules (here: a repeated directive) never walk a refused document.
+    assert response.error_messages == ["'anonymous' exceeds maximum of 5 directives on one location"]
+
+
+async def test_a_fragment_fan_out_is_refused_by_its_expanded_selections(start_api: ApiFactory) -> None:
+    api = await start_api()
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40))
+
+    response = await api.execute(f"query Bomb {{ ...F0 }} {chain} fragment F40 on Query {{ __typename }}")
+
+    assert response.error_messages == [
+        "'Bomb' exceeds maximum of 1000 selections with fragments expanded",
+        "'Bomb' exceeds maximum of 20 root fields",
+    ]
 
 
 async def test_a_thousand_aliases_are_refused_with_default_limits(start_api: ApiFactory) -> None:

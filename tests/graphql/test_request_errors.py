@@ -6,21 +6,20 @@ from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.metrics import delta, scrape
 
 
-async def test_a_fault_while_validating_is_a_masked_graphql_error_not_an_http_500(
+async def test_an_unknown_fragment_is_graphql_cores_validation_error_not_a_fault(
     start_api: ApiFactory, logs: CapturedLogs
 ) -> None:
     api = await start_api()
 
-    # Strawberry's depth limiter raises KeyError on a fragment the document does not define.
+    # The limits skip a spread of an undefined fragment; graphql-core's KnownFragmentNamesRule answers.
     response = await api.execute("{ viewer { ...Missing } }")
 
     assert response.http.status_code == 200
-    assert response.error_codes == ["INTERNAL_SERVER_ERROR"]
-    assert response.error_messages == ["Internal server error."]
-    [logged] = logs.events("graphql_unexpected_error")
-    assert logged["exception"][0]["exc_type"] == "KeyError"
+    assert response.error_codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert response.error_messages == ["Unknown fragment 'Missing'."]
+    assert logs.events("graphql_unexpected_error") == []
     [request] = logs.events("graphql_request")
-    assert request["error_codes"] == ["INTERNAL_SERVER_ERROR"]
+    assert request["error_codes"] == ["GRAPHQL_VALIDATION_FAILED"]
 
 
 async def test_a_document_without_an_operation_is_a_bad_request(start_api: ApiFactory) -> None:

@@ -174,3 +174,44 @@ async def test_readyz_reports_a_key_set_not_refreshed_for_longer_than_its_ttl(
     assert (stale.status_code, stale.json()) == (503, {"status": "unavailable", "reasons": ["jwks"]})
     assert still_verifies.error_codes == [], "stale keys still verify tokens"
     assert recovered.status_code == 200
+
+
+async def test_a_deeply_nested_jwks_is_a_failed_refresh_not_a_fault(
+    start_api: ApiFactory, signing_key: SigningKey, logs: CapturedLogs
+) -> None:
+    async def nested(exchange: Exchange) -> None:
+        # Well under the size cap, far deeper than any parser's recursion limit.
+        await exchange.respond(200, b'{"keys": ' + b"[" * 200_000)
+
+    async with raw_upstream(nested) as (_, jwks_url):
+        api = await start_api(workos=_workos(jwks_url))
+
+        response = await api.execute(VIEWER, token=_token(signing_key))
+
+    assert response.error_codes == ["SERVICE_UNAVAILABLE"]
+    assert [line["level"] for line in logs.lines() if line["level"] == "error"] == []
+    assert len(logs.events("jwks_refresh_failed")) == 1
+
+
+async def test_the_jwks_fetch_takes_no_proxy_from_the_environment(
+    signing_key: SigningKey, upstream: RunningUpstream, tmp_path: Path
+) -> None:
+    async def proxy_behaviour(exchange: Exchange) -> None:
+        await exchange.respond(502, b"a proxy the API was never meant to use")
+
+    async with raw_upstream(Jwks(signing_key)) as (_, jwks_url), raw_upstream(proxy_behaviour) as (proxy, proxy_url):
+        proxies = dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"), proxy_url)
+        env = {
+            "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
+            "WORKOS_JWKS_URL": jwks_url,
+            "WORKOS_ISSUER": "http://issuer.test",
+            "FLOW_CONNECT_API_URL": upstream.url,
+            **proxies,
+            **{name.lower(): value for name, value in proxies.items()},
+        }
+        with api_process(env, cwd=tmp_path) as (url, _):
+            async with httpx.AsyncClient(base_url=url, timeout=30, trust_env=False) as client:
+                response = await _viewer(client, _token(signing_key))
+
+    assert _codes(response) == []
+    assert proxy.connections == 0

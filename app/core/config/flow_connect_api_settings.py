@@ -17,6 +17,20 @@ class FlowConnectApiSettings(BaseSettings):
     flow_connect_api_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     # Open connections to Flow Connect per worker; idle ones are kept for reuse.
     flow_connect_api_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 100
+    # The circuit breaker, per worker, with WunderGraph Cosmo's defaults: it opens once at least
+    # `minimum_calls` calls ended in the last `window` seconds and at least `error_ratio` of them
+    # failed; it then answers at once for `open_duration` seconds, after which `half_open_probes`
+    # calls at a time are let through to see whether Flow Connect is back.
+    flow_connect_breaker_enabled: bool = True
+    # Above 0: at 0 the breaker would open on successes alone, once the minimum is reached.
+    flow_connect_breaker_error_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # At least 1: the ratio of a handful of calls says little; too high, it never opens at low traffic.
+    flow_connect_breaker_minimum_calls: Annotated[int, Field(ge=1, le=100_000)] = 20
+    # Seconds. The window is counted in ten buckets; Retry-After tells the open time in whole seconds.
+    flow_connect_breaker_window: Annotated[float, Field(ge=1, le=3600)] = 10.0
+    flow_connect_breaker_open_duration: Annotated[float, Field(ge=1, le=3600)] = 5.0
+    # Calls let through at once while half-open; as many successes in a row close the breaker.
+    flow_connect_breaker_half_open_probes: Annotated[int, Field(ge=1, le=100)] = 1
 
     @field_validator("flow_connect_api_url")
     @classmethod

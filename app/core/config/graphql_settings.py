@@ -32,6 +32,16 @@ class GraphQLSettings(EnvironmentAwareSettings):
     # not counted (Strawberry's rule), production refuses introspection instead.
     graphql_max_depth: Annotated[int, Field(ge=0, le=100)] = 10
     graphql_max_aliases: Annotated[int, Field(ge=0, le=1000)] = 15
+    # Fields at an operation's root, counted through fragments each time spread (as Apollo Router's
+    # max_root_fields): each is a resolver call, and a repeated root field needs no alias.
+    graphql_max_root_fields: Annotated[int, Field(ge=1, le=1000)] = 20
+    # Directives on any one field, fragment or definition: our schema's executable ones are
+    # @include and @skip, so more on one location is never needed.
+    graphql_max_directives: Annotated[int, Field(ge=0, le=100)] = 5
+    # Selections execution would visit, fragments expanded each time spread (as Apollo Router's
+    # max_recursive_selections): refuses a fragment bomb by its expanded size before anything walks
+    # it. The default leaves room for GraphiQL's introspection query, our largest legitimate one.
+    graphql_max_selections: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
     graphql_max_tokens: Annotated[int, Field(ge=10, le=100_000)] = 2000
     graphql_max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     # Unset: on in development, off in production.

@@ -24,8 +24,18 @@ class ServerSettings(BaseSettings):
     http_max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
     # Seconds a client has to send a complete request head, from connecting or from its first byte.
     http_header_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
-    # Seconds a request body may stall (no new bytes) before the connection is cut.
+    # Seconds a request body may stall (no new bytes; a chunked body's trailers included) before
+    # the connection is cut.
     http_body_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
-    # Open client connections per worker; more are answered 503 and closed at once, so idle
-    # sockets cannot take the process to its file-descriptor limit.
+    # Seconds our write buffer may stay full (a client that does not read what it asked for)
+    # before the connection is dropped; a slow reader that keeps reading is never cut.
+    http_write_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    # After an answer that ends a connection while the client may still be sending (413, 431,
+    # 400, 503), its input is read and dropped for up to this many seconds and bytes, so the
+    # answer is not destroyed by a reset (nginx's lingering close); then the socket closes.
+    http_linger_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    http_linger_max_bytes: Annotated[int, Field(ge=0, le=1024 * 1024 * 1024)] = 16 * 1024 * 1024
+    # Open client connections per worker, in any state until their socket closes; more are
+    # answered 503 (and past twice this many closed unanswered), so no state of a connection can
+    # take the process to its file-descriptor limit.
     http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 512

@@ -16,6 +16,10 @@ class WorkOSSettings(BaseSettings):
     # A comma-separated allow-list: WorkOS signs with `<api>/user_management/<client_id>`
     # in newer environments, with `<api>` in older ones, or with a custom auth domain.
     workos_issuer: Annotated[tuple[str, ...], NoDecode] = ()
+    # A comma-separated allow-list of `aud` values naming this API (RFC 8707 resource indicators).
+    # AuthKit session tokens carry no `aud` and pass whatever is set; a token that carries one
+    # must name an audience here, so with none set every token carrying `aud` is refused.
+    workos_audience: Annotated[tuple[str, ...], NoDecode] = ()
     # Seconds. A token with an unknown `kid` refreshes the keys at most this often,
     # so garbage tokens cannot make us hammer the JWKS endpoint.
     workos_jwks_min_refresh_interval: Annotated[float, Field(ge=0)] = 10.0
@@ -23,7 +27,7 @@ class WorkOSSettings(BaseSettings):
     # Seconds: one deadline for a whole key-set fetch, so a slow endpoint cannot stall sign-in.
     workos_jwks_fetch_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
 
-    _split_issuers = field_validator("workos_issuer", mode="before")(split_commas)
+    _split_lists = field_validator("workos_issuer", "workos_audience", mode="before")(split_commas)
 
     @model_validator(mode="after")
     def _default_from_client_id(self) -> Self:

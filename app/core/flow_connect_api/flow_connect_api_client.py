@@ -1,21 +1,24 @@
 import asyncio
 import json
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 
 from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings
+from app.core.flow_connect_api.breaker import FlowConnectBreaker, ShortCircuitedError
 from app.core.flow_connect_api.retries import RetryPolicy, retried_on
 from app.core.flow_connect_api.transport import FlowConnectTransport, NotSentError, SentError
 from app.core.http.request_id import current_request_id
-from app.errors import RemoteApiError
+from app.errors import RemoteApiError, ServiceUnavailableError
 
 # Only failures to connect are retried: nothing was sent, so nothing can be duplicated.
 CONNECT_RETRIES = RetryPolicy(attempts=3, wait_initial=0.05, wait_max=0.5, wait_jitter=0.1)
 NOT_SENT_MESSAGE = "The Flow Connect API is busy; the request was not sent."
 TIMED_OUT_MESSAGE = "The Flow Connect API did not answer in time."
+SHORT_CIRCUITED_MESSAGE = "Flow Connect is failing; the request was not sent."
 # Methods Flow Connect may act on twice: each call carries a key it can de-duplicate by.
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -25,13 +28,23 @@ class FlowConnectApiClient:
 
     Every call ends within FLOW_CONNECT_API_TIMEOUT, retries included; waiting for a pooled
     connection counts against it, and no attempt starts with less than
-    FLOW_CONNECT_API_CONNECT_TIMEOUT of it left. Any failure becomes a `RemoteApiError`.
+    FLOW_CONNECT_API_CONNECT_TIMEOUT of it left. Any failure becomes a `RemoteApiError`; while the
+    circuit breaker is open, a call is refused with `ServiceUnavailableError` and nothing is sent.
+
+    The breaker counts one outcome per call, retries included: its minimum and ratio are then in
+    the callers' terms, and a refused connection retried three times is one failed call, not three.
     """
 
     def __init__(
-        self, *, transport: FlowConnectTransport, auth_info: AuthInfo, settings: FlowConnectApiSettings
+        self,
+        *,
+        transport: FlowConnectTransport,
+        breaker: FlowConnectBreaker,
+        auth_info: AuthInfo,
+        settings: FlowConnectApiSettings,
     ) -> None:
         self._transport = transport
+        self._breaker = breaker
         self._auth_info = auth_info
         self._deadline_seconds = settings.flow_connect_api_timeout
         # What must be left of the deadline to send at all: as long as connecting may take.
@@ -53,6 +66,24 @@ class FlowConnectApiClient:
         path = _relative(path)
         content = _encoded(json)
         headers = self._headers(method, has_body=content is not None, idempotency_key=idempotency_key)
+        try:
+            ticket = self._breaker.admit()
+        except ShortCircuitedError as refused:
+            raise ServiceUnavailableError(
+                SHORT_CIRCUITED_MESSAGE, extensions={"retryAfter": refused.retry_after}
+            ) from None
+        failed: bool | None = None  # stays None if the call is cancelled: that says nothing about Flow Connect
+        try:
+            response = await self._send(method, path, headers=headers, content=content)
+            failed = response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR  # a 4xx is an answer
+        except RemoteApiError:
+            failed = True
+            raise
+        finally:
+            self._breaker.settle(ticket, failed=failed)
+        return response
+
+    async def _send(self, method: str, path: str, *, headers: dict[str, str], content: bytes | None) -> httpx.Response:
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds
 
         async def attempt(number: int) -> httpx.Response:

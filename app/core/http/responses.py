@@ -2,16 +2,35 @@
 code and the request id, so clients parse every error the same way."""
 
 import json
+from http import HTTPStatus
 
 from starlette.responses import Response
 from starlette.types import Message, Send
 
 from app.core.http.request_id import current_request_id
 
+# The code of an HTTP request refused outside GraphQL; here rather than in `app.errors`, so the
+# server's protocol answers in this shape without importing GraphQL.
+BAD_REQUEST = "BAD_REQUEST"
+
 
 def error_body(message: str, *, code: str, request_id: str | None) -> bytes:
     error = {"message": message, "extensions": {"code": code, "requestId": request_id}}
     return json.dumps({"errors": [error]}, separators=(",", ":")).encode()
+
+
+def raw_error_response(status: int, message: str, *, request_id: str) -> bytes:
+    """A complete HTTP/1.1 response in our error shape, for answers given below the app; the
+    connection closes after it."""
+    body = error_body(message, code=BAD_REQUEST, request_id=request_id)
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        f"x-request-id: {request_id}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 def error_response(status: int, message: str, *, code: str) -> Response:

@@ -1,4 +1,7 @@
+import asyncio
+
 import structlog
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.http.responses import StartTrackingSend, error_response
@@ -6,11 +9,17 @@ from app.errors.classification import INTERNAL_SERVER_ERROR
 
 logger = structlog.get_logger(__name__)
 
+# The code of a request cut by the end of a graceful shutdown (README, "Graceful shutdown").
+SHUTTING_DOWN = "SHUTTING_DOWN"
+
 
 class UnexpectedErrorMiddleware:
     """The one catch-all outside GraphQL: a fault of ours is logged in full under the request id
     and answered 500 in our error shape. Nothing is re-raised, so the server neither logs it a
-    second time nor drops the requests pipelined behind it."""
+    second time nor drops the requests pipelined behind it.
+
+    Two endings are not faults: a client that hangs up mid-request (one info line), and a request
+    still running when the graceful shutdown's deadline cancels it (answered in our shape)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -22,6 +31,19 @@ class UnexpectedErrorMiddleware:
         tracking_send = StartTrackingSend(send)
         try:
             await self._app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            logger.info("client_disconnected", method=scope["method"], path=scope["path"][:200])
+        except asyncio.CancelledError:
+            # uvicorn cancels a request task only at the graceful deadline, and awaits nothing of
+            # it afterwards: the request is answered here and the task ends, rather than uvicorn
+            # answering a bare 500 without a request id.
+            logger.warning("request_cut_at_shutdown", method=scope["method"], path=scope["path"][:200])
+            if not tracking_send.started:
+                message = (
+                    "The server shut down before this request finished; it may have reached Flow Connect. "
+                    "Retry with the same Idempotency-Key."
+                )
+                await error_response(503, message, code=SHUTTING_DOWN)(scope, receive, send)
         except Exception:
             logger.exception("unhandled_error", method=scope["method"], path=scope["path"][:200])
             if not tracking_send.started:

@@ -11,38 +11,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from app.auth import JwksKeyStore
-from app.core.config import FlowConnectApiSettings
 from app.core.shared_state.idempotency_store import IdempotencyStore
 from app.core.shared_state.redis import SharedStateUnavailableError
-
-TCP_CHECK_TIMEOUT_SECONDS = 1.0
 
 logger = structlog.get_logger(__name__)
 
 
 class ReadinessProbe:
-    def __init__(
-        self,
-        *,
-        key_store: JwksKeyStore,
-        flow_connect: FlowConnectApiSettings,
-        idempotency_store: IdempotencyStore,
-    ) -> None:
+    """Checks what this replica needs of its own to serve, never Flow Connect: every replica shares
+    the one Flow Connect, so a readiness check on it would pull the whole fleet out of the load
+    balancer when it fails, turning a partial outage into a total one. The circuit breaker answers
+    for Flow Connect instead (`SERVICE_UNAVAILABLE` at once, with `Retry-After`)."""
+
+    def __init__(self, *, key_store: JwksKeyStore, idempotency_store: IdempotencyStore) -> None:
         self._key_store = key_store
         self._idempotency_store = idempotency_store
-        url = flow_connect.flow_connect_api_url
-        self._flow_connect_address = (url.host or "", url.port or (443 if url.scheme == "https" else 80))
 
     async def problems(self) -> list[str]:
         """The names of the failing checks; empty when this instance should get traffic.
 
-        Anyone may ask, so the answer names checks only: where Flow Connect lives and why a
-        check failed go to the log.
+        Anyone may ask, so the answer names checks only: why a check failed goes to the log.
         """
-        keys_problem, flow_connect_problem, redis_problem = await asyncio.gather(
-            self._keys_problem(), self._flow_connect_problem(), self._redis_problem()
-        )
-        failed = {"flow_connect": flow_connect_problem, "jwks": keys_problem, "redis": redis_problem}
+        keys_problem, redis_problem = await asyncio.gather(self._keys_problem(), self._redis_problem())
+        failed = {"jwks": keys_problem, "redis": redis_problem}
         for check, detail in failed.items():
             if detail is not None:
                 logger.warning("readiness_check_failed", check=check, detail=detail)
@@ -59,16 +50,6 @@ class ReadinessProbe:
             await self._idempotency_store.ping()
         except SharedStateUnavailableError as error:
             return f"Redis did not answer a PING: {error.__cause__!r}"
-        return None
-
-    async def _flow_connect_problem(self) -> str | None:
-        host, port = self._flow_connect_address
-        try:
-            async with asyncio.timeout(TCP_CHECK_TIMEOUT_SECONDS):
-                _, writer = await asyncio.open_connection(host, port)
-        except (OSError, TimeoutError) as error:
-            return f"TCP connect to {host}:{port} failed: {error!r}"
-        writer.close()
         return None
 
 

@@ -12,6 +12,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -76,8 +77,9 @@ async def metrics_endpoint(_: Request) -> Response:
 
 HTTP_REJECTIONS = Counter(
     "flow_api_http_rejections_total",
-    "Connections answered or closed below the app: head_too_large, head_timeout, body_timeout, connections, "
-    "malformed_http.",
+    "Connections answered or closed below the app: head_too_large, framing_too_large (chunk extensions and "
+    "trailers), malformed_http, host, transfer_coding, connections, and the deadlines head_timeout, "
+    "body_timeout, write_timeout.",
     ["reason"],
 )
 http_rejections = cache(HTTP_REJECTIONS.labels)
@@ -99,4 +101,21 @@ UNTRUSTED_OPERATIONS = Counter(
     "flow_api_untrusted_operations_total",
     "Documents not in the trusted-documents manifest, by what happened (refused in enforce mode, allowed in log mode).",
     ["action"],
+)
+
+# The Flow Connect circuit breaker (app.core.flow_connect_api.breaker). With several workers the
+# state shown is the worst worker's: one open breaker is worth a look.
+FLOW_CONNECT_BREAKER_STATE = Gauge(
+    "flow_api_flow_connect_breaker_state",
+    "State of the Flow Connect circuit breaker: 0 closed, 1 half-open, 2 open (the worst worker's).",
+    multiprocess_mode="livemax",
+)
+FLOW_CONNECT_BREAKER_TRANSITIONS = Counter(
+    "flow_api_flow_connect_breaker_transitions_total",
+    "Changes of the Flow Connect circuit breaker's state, by the state entered (open, half_open, closed).",
+    ["state"],
+)
+FLOW_CONNECT_BREAKER_SHORT_CIRCUITED = Counter(
+    "flow_api_flow_connect_breaker_short_circuited_total",
+    "Calls to Flow Connect answered at once by the open (or probing) circuit breaker, never sent.",
 )

@@ -1,4 +1,4 @@
-"""Idempotency records: one per (caller, client key, field), in Redis or in this process.
+"""Idempotency records: one per (caller, organization, client key, field), in Redis or in this process.
 
 A record is first an in-flight lock, then the stored outcome. Both carry the request's
 fingerprint, so a key reused for another request is told apart from a retry of the same one.

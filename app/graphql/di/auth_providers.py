@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 async def create_jwks_key_store(settings: WorkOSSettings) -> AsyncIterator[JwksKeyStore]:
     # The key store bounds the whole fetch; these per-step timeouts only end a dead socket sooner.
     timeout = httpx.Timeout(settings.workos_jwks_fetch_timeout)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+    # trust_env=False: the keys every token is checked against come straight from the configured
+    # URL, never through a proxy (or with CA settings) some environment variable names.
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
         key_store = JwksKeyStore(
             http=http,
             url=settings.jwks_url,

@@ -2,9 +2,10 @@
 
 Clients send the same few documents over and over: each text is parsed once and each document
 validated once (bounded LRUs keyed by the text, then by the document), which would otherwise be
-half our CPU. Validation runs graphql-core's rules, Strawberry's two, and our limits, with
-suggestions ("Did you mean ...?") hidden when introspection is off: they name fields a client
-could not discover otherwise.
+half our CPU. Validation first measures the document against our limits (`limits.py`: linear in
+the document, fragments measured once): a document over one is answered with that alone, before
+graphql-core's rules (and Strawberry's two) walk it. Suggestions ("Did you mean ...?") are hidden
+when introspection is off: they name fields a client could not discover otherwise.
 """
 
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,8 @@ from graphql import (
 )
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from app.graphql.schemas.limits import Limits, measure
 
 # Distinct documents remembered, per cache.
 CACHED_DOCUMENTS = 256
@@ -49,6 +52,7 @@ class DocumentCache:
         schema: GraphQLSchema,
         *,
         max_tokens: int,
+        limits: Limits,
         rules: Sequence[type[ASTValidationRule]],
         hide_suggestions: bool,
         parsed: Mapping[str, DocumentNode] | None = None,
@@ -64,6 +68,8 @@ class DocumentCache:
 
         @lru_cache(maxsize=CACHED_DOCUMENTS)
         def validate_document(document: DocumentNode) -> list[GraphQLError]:
+            if refusals := limits.refusals(measure(document)):
+                return refusals
             return validate(schema, document, all_rules, hide_suggestions=hide_suggestions)
 
         self._parse, self._validate = parse_text, validate_document

@@ -9,7 +9,6 @@ from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustom
 from opentelemetry import trace
 from strawberry.exceptions import MissingQueryError
 from strawberry.execution import optimized_is_awaitable
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -20,6 +19,7 @@ from app.graphql.connections.mutations.connection_mutations import ConnectionMut
 from app.graphql.context import GraphQLContext
 from app.graphql.schemas.documents import DocumentCache
 from app.graphql.schemas.executor import AcyclicExecutor
+from app.graphql.schemas.limits import Limits
 from app.graphql.schemas.observability import record_operation
 from app.graphql.trusted_documents import TrustedDocuments
 from app.graphql.viewer.viewer_queries import ViewerQueries
@@ -62,7 +62,8 @@ class FlowSchema(strawberry.Schema):
             self._schema,
             max_tokens=settings.graphql_max_tokens,
             # The limits run while parsing and validating, so a hostile document never executes.
-            rules=_limit_rules(settings, introspection=introspection),
+            limits=Limits.of(settings),
+            rules=_introspection_rules(introspection=introspection),
             hide_suggestions=self._hide_suggestions,
             parsed=trusted.parsed if trusted is not None else None,
         )
@@ -192,8 +193,8 @@ def _drop_answered_tracebacks(errors: list[GraphQLError]) -> None:
 
 
 def _fault(error: Exception) -> ExecutionResult:
-    """A fault of ours or a library's while preparing or executing an operation (e.g. a limit
-    rule that trips over a document it did not expect): answered as Strawberry's `execute`
+    """A fault of ours or a library's while preparing or executing an operation (e.g. a library
+    that trips over a document it did not expect): answered as Strawberry's `execute`
     answered it, a GraphQL error the view masks as INTERNAL_SERVER_ERROR, logged in full by
     `process_errors` and counted; never an HTTP 500 a client can provoke at will."""
     return ExecutionResult(data=None, errors=[GraphQLError(str(error), original_error=error)])
@@ -216,12 +217,5 @@ def create_schema(
     return schema
 
 
-def _limit_rules(settings: GraphQLSettings, *, introspection: bool) -> list[type[ASTValidationRule]]:
-    """The limit rules, built once: each limiter extension makes a new rule class per instance."""
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
-    ]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return rules
+def _introspection_rules(*, introspection: bool) -> list[type[ASTValidationRule]]:
+    return [] if introspection else [NoSchemaIntrospectionCustomRule]

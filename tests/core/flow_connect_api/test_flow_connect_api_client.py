@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.core.config import FlowConnectApiSettings
-from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectTransport
+from app.core.flow_connect_api import FlowConnectApiClient, FlowConnectTransport, create_flow_connect_breaker
 from app.core.flow_connect_api.flow_connect_api_client import CONNECT_RETRIES
 from app.errors import RemoteApiError
 from devstack.serving import free_port
@@ -91,7 +91,9 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
         base_url=settings.base_url, connect_timeout=5, max_connections=10, trace_configs=[trace]
     )
     try:
-        client = FlowConnectApiClient(transport=transport, auth_info=caller(), settings=settings)
+        client = FlowConnectApiClient(
+            transport=transport, breaker=create_flow_connect_breaker(settings), auth_info=caller(), settings=settings
+        )
         call = asyncio.create_task(client.post("/connections/requests", {}))
         await attempted.wait()  # refused: nothing listens yet
         async with raw_upstream(up_after_first_attempt, port=port) as (upstream, _):
@@ -113,7 +115,9 @@ async def test_a_connect_that_keeps_failing_is_attempted_exactly_retry_attempts_
         base_url=settings.base_url, connect_timeout=5, max_connections=10, trace_configs=[trace]
     )
     try:
-        client = FlowConnectApiClient(transport=transport, auth_info=caller(), settings=settings)
+        client = FlowConnectApiClient(
+            transport=transport, breaker=create_flow_connect_breaker(settings), auth_info=caller(), settings=settings
+        )
         with pytest.raises(RemoteApiError, match="unreachable"):
             await client.post("/connections/requests", {})
     finally:

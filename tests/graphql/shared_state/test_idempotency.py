@@ -138,6 +138,43 @@ async def test_keys_are_scoped_to_the_caller(
     assert alice_key != bob_key
 
 
+async def test_keys_are_scoped_to_the_organization_the_caller_acts_in(
+    start_store_api: StoreApi, idp: RunningIdentityProvider, upstream: RunningUpstream
+) -> None:
+    api = await start_store_api()
+
+    in_a = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token(org_id="org_a"), headers=_key("org-key"))
+    in_b = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token(org_id="org_b"), headers=_key("org-key"))
+    in_a_again = await api.execute(
+        CREATE_CONNECTION_TO_GLOBEX, token=idp.token(org_id="org_a"), headers=_key("org-key")
+    )
+
+    assert in_a.body == in_b.body == in_a_again.body == {"data": {"createConnection": True}}
+    assert "idempotent-replayed" not in in_b.http.headers
+    assert in_a_again.http.headers["idempotent-replayed"] == "true"
+    a_key, b_key = (request.headers["idempotency-key"] for request in upstream.fake.requests)
+    assert a_key != b_key
+
+
+@pytest.mark.parametrize("values", [("one", "two"), ("same", "same")], ids=["different", "equal"])
+async def test_a_repeated_key_header_is_bad_user_input_and_nothing_is_sent(
+    start_store_api: StoreApi, idp: RunningIdentityProvider, upstream: RunningUpstream, values: tuple[str, str]
+) -> None:
+    api = await start_store_api()
+    keys = [(b"Idempotency-Key", value.encode()) for value in values]
+
+    response = await api.http.post(
+        "/graphql",
+        json={"query": CREATE_CONNECTION_TO_GLOBEX},
+        headers=[(b"Authorization", f"Bearer {idp.token()}".encode()), *keys],
+    )
+
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "header": "Idempotency-Key"}
+    assert error["message"] == "Send the Idempotency-Key header once."
+    assert upstream.fake.requests == []
+
+
 @pytest.mark.parametrize(
     "key", ["", "x" * 256, "caf\u00e9", "tab\there"], ids=["empty", "256 chars", "non-ascii", "tab"]
 )

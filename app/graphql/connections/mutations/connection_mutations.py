@@ -1,3 +1,4 @@
+import re
 import uuid
 
 import strawberry
@@ -19,6 +20,11 @@ from app.errors import (
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
 from app.graphql.context import inject
 from app.graphql.idempotency import Idempotency
+
+# RFC 9562's string form only, in ASCII. `uuid.UUID` (and Strawberry's UUID scalar, which calls it)
+# also takes braces, `urn:uuid:`, missing or misplaced hyphens and whatever `int(..., 16)` takes
+# (a sign, spaces, underscores, non-ASCII digits): it only converts what this grammar accepted.
+_UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Named in the schema, so a client sees them in GraphiQL; anything else is INTERNAL_SERVER_ERROR.
 CREATE_CONNECTION_ERRORS: tuple[type[AppError], ...] = (
@@ -55,10 +61,10 @@ class ConnectionMutations:
 
 
 def parse_uuid(value: str, *, argument: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
+    if not _UUID_TEXT.fullmatch(value):
         raise BadUserInputError(
-            f"{argument} must be a UUID, e.g. 9133da7c-3b98-4673-91dc-0dc58cc8740c.",
+            f"{argument} must be a UUID written as 8-4-4-4-12 hexadecimal digits, "
+            "e.g. 9133da7c-3b98-4673-91dc-0dc58cc8740c.",
             extensions={"argument": argument},
-        ) from None
+        )
+    return uuid.UUID(value)

@@ -1,0 +1,74 @@
+"""`python -m app` with short HTTP deadlines, and a blocking socket client for the tests that hold
+connections in a state on purpose (hypothesis drives plain functions, not coroutines)."""
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.process import api_process
+from tests.fixtures.raw_client import RawResponse, parse_responses
+
+# Seconds: each deadline of the server under test, and how late a test lets it be.
+DEADLINE = 1.0
+SLACK = 2.5
+
+
+@contextlib.contextmanager
+def edge_server(directory: Path, **env: str) -> Iterator[tuple[str, Path]]:
+    log = directory / "server.log"
+    settings = {
+        "WORKOS_CLIENT_ID": "client_test",
+        "WORKOS_JWKS_URL": "http://127.0.0.1:9/jwks",
+        "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
+        "HTTP_HEADER_TIMEOUT": str(DEADLINE),
+        "HTTP_BODY_TIMEOUT": str(DEADLINE),
+        "HTTP_WRITE_TIMEOUT": str(DEADLINE),
+        "HTTP_LINGER_TIMEOUT": str(DEADLINE),
+        "KEEP_ALIVE_TIMEOUT": str(int(DEADLINE)),
+        **env,
+    }
+    with api_process(settings, cwd=directory, log=log) as (url, _):
+        yield url, log
+
+
+def open_socket(url: str, *, receive_buffer: int | None = None) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer is not None:  # set before connecting, so the window is small from the start
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(DEADLINE + SLACK)
+    sock.connect((host, int(port)))
+    return sock
+
+
+def read_until_closed(sock: socket.socket, *, within: float = DEADLINE + SLACK) -> bytes:
+    """Everything the server sent before it closed; raises TimeoutError if it is still open after
+    `within` seconds. A reset after the answer counts as closed (what was read is kept)."""
+    deadline = time.monotonic() + within
+    received = b""
+    while True:
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+
+
+def answers(data: bytes) -> list[RawResponse]:
+    return parse_responses(data)
+
+
+def error_of(response: RawResponse) -> dict[str, Any]:
+    [error] = json.loads(response.body)["errors"]
+    return dict(error)
+
+
+def log_lines(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
