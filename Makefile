@@ -16,7 +16,7 @@ RUN_PORTS := $(if $(API_PORT),--api-port=$(API_PORT)) $(if $(IDP_PORT),--idp-por
 	$(if $(FLOW_CONNECT_PORT),--flow-connect-port=$(FLOW_CONNECT_PORT))
 
 .PHONY: run check lint lint-image lint-manifests format types test schema-check gql token bench stress \
-	image image-check fleet fleet-check rules-check browser-check vendor-graphiql sync lock clean help
+	image image-check fleet fleet-check rules-check browser-check vendor-graphiql sync lock upgrade-check clean help
 
 run: sync ## the API with a local identity provider and Flow Connect, on 127.0.0.1 (API_PORT=, IDP_PORT=, FLOW_CONNECT_PORT= to move them)
 	$(PY) -m devstack run $(strip $(RUN_PORTS))
@@ -53,11 +53,11 @@ schema-check: sync ## schema.graphql must match the code
 gql: sync ## export the SDL to schema.graphql
 	$(PY) -m app.graphql.schemas.export > schema.graphql
 
-bench: sync ## throughput and latency side by side (installs nginx and wrk when missing); not part of check
-	$(PY) -m bench
+bench: sync ## throughput and latency side by side (installs nginx and wrk when missing; ARGS="--rows 5,8" passes options); not part of check
+	$(PY) -m bench $(ARGS)
 
-stress: sync ## 10,000 mutations against a faulty loopback upstream; not part of check
-	$(PY) -m bench.stress
+stress: sync ## 10,000 mutations against a faulty loopback upstream (ARGS= passes options); not part of check
+	$(PY) -m bench.stress $(ARGS)
 
 image: ## the container image flow-api:latest, built here with podman on a locally built base
 	scripts/image-build.sh
@@ -84,6 +84,9 @@ sync: $(VENV)/.synced ## the virtualenv, exactly as uv.lock says
 
 lock: $(UV) ## re-resolve uv.lock after a change to pyproject.toml (for every supported Python)
 	$(UV) lock
+
+upgrade-check: sync ## the suite against the newest releases of the libraries we reach into, bounds lifted, in a scratch copy; not part of check
+	$(PY) -m scripts.upgrade_check --uv=$(UV)
 
 help: ## this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)

@@ -35,7 +35,7 @@ def main() -> int:
     try:
         loaded = load_settings([ServerSettings, *settings_classes])
         configure_tracing()  # here too, so that a bad OTEL_* variable stops start-up cleanly
-        _check_trusted_documents(pick(loaded, GraphQLSettings))
+        _check_schema(pick(loaded, GraphQLSettings))
     except ConfigError as error:
         sys.stderr.write(f"flow-api: configuration error: {error}\n")
         return 2
@@ -56,11 +56,10 @@ def main() -> int:
     return 0
 
 
-def _check_trusted_documents(settings: GraphQLSettings) -> None:
-    """Here, so that a manifest that does not fit the schema stops start-up with one line (the
-    workers check it again as they build the app)."""
-    if (trusted := load_trusted_documents(settings)) is not None:
-        create_schema(settings, trusted=trusted)
+def _check_schema(settings: GraphQLSettings) -> None:
+    """Built here, so that a manifest that does not fit the schema, or a schema extension that
+    cannot run, stops start-up with one line (the workers build it again with the app)."""
+    create_schema(settings, trusted=load_trusted_documents(settings))
 
 
 def _serve(server: ServerSettings) -> None:

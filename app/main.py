@@ -18,7 +18,7 @@ from app.core.http.unexpected_errors import UnexpectedErrorMiddleware
 from app.core.observability.gc_tuning import tune_for_serving
 from app.core.observability.health import healthz, readyz_endpoint
 from app.core.observability.logging import configure_logging
-from app.core.observability.metrics import metrics_endpoint
+from app.core.observability.metrics import live_gauges_of_this_worker, metrics_endpoint
 from app.core.observability.tracing import configure_tracing
 from app.core.providers import create_container, settings_classes
 from app.graphql.http_view import FlowGraphQLView
@@ -52,16 +52,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with container:
-            if tune_gc:
-                tune_for_serving()
-            yield
+        with live_gauges_of_this_worker():
+            async with container:
+                if tune_gc:
+                    tune_for_serving()
+                yield
         if tracer_provider is not None:
             tracer_provider.force_flush()
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Every method reaches the view, which answers 405 itself: Starlette would add HEAD to a
+            # GET route and answer others in plain text.
+            Route("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz_endpoint(container), methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),

@@ -10,6 +10,8 @@ Rows, all measured with the same wrk script shape (POST, -t1, --latency):
   8 a minimal hand-written Strawberry app doing the same job (bench/minimal_app.py);
   9, 10 GraphQL Yoga with undici.Pool and Apollo Server 4 with fetch (bench/peers/, Node).
 Rows 2-10 forward to row 1's nginx; rows 4-10 verify tokens against an in-process identity provider.
+Every GraphQL request carries a fresh Idempotency-Key: our rows (4-7, 11) store one record per
+mutation, the peers ignore the header. Options: `make bench ARGS="--rows 5,8 --rounds 2"`.
 Every server is started first; then each round measures every row in turn (interleaved, so a
 noisy neighbour spreads over all rows), and the report gives each row's median.
 """
@@ -105,6 +107,7 @@ class Bench:
             headers=request.headers(self.token),
             expected=request.expected,
             stop_after=stop_after,
+            idempotency_keys=request.idempotency_keys,
         )
 
     async def wrk(

@@ -1,6 +1,7 @@
 """What each row runs, what it is sent, and what it must answer."""
 
 import json
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,16 @@ class Request:
     path: str
     body: str
     expected: str  # a 2xx body without this substring is a failure
+    # A fresh Idempotency-Key on every request, as a client that retries safely sends: our rows
+    # check and store each one; the peers ignore the header, so every GraphQL row gets the same bytes.
+    idempotency_keys: bool = False
 
     def headers(self, token: str) -> dict[str, str]:
         return {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
 
 REST = Request(path=ENDPOINT, body=REST_BODY, expected='"id":"r1"')
-GRAPHQL = Request(path="/graphql", body=GRAPHQL_BODY, expected='"createConnection":true')
+GRAPHQL = Request(path="/graphql", body=GRAPHQL_BODY, expected='"createConnection":true', idempotency_keys=True)
 
 
 def request_for(row: int) -> Request:
@@ -172,8 +176,11 @@ def service_env(
 async def verify(row: int, base_url: str, token: str) -> None:
     """One request before any load: a misconfigured row must not be measured as fast failures."""
     request = request_for(row)
+    headers = request.headers(token)
+    if request.idempotency_keys:
+        headers["Idempotency-Key"] = f"bench-verify-{uuid.uuid4()}"
     async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
-        response = await client.post(f"{base_url}{request.path}", content=request.body, headers=request.headers(token))
+        response = await client.post(f"{base_url}{request.path}", content=request.body, headers=headers)
     if row in GRAPHQL_ROWS:
         try:
             ok = response.status_code == httpx.codes.OK and response.json() == GRAPHQL_OK

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,13 +27,14 @@ local threads = {{}}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("thread_number", #threads)
 end
 
 function init(args)
   bad = 0
   answered = 0
 end
-
+{keys}
 function response(status, headers, body)
   answered = answered + 1
   if status < 400 and not string.find(body, expected, 1, true) then
@@ -49,6 +51,29 @@ function done(summary, latency, requests)
     total = total + thread:get("bad")
   end
   io.write(string.format("bad_bodies: %d\\n", total))
+end
+"""
+# A fresh Idempotency-Key per request, as a client that retries safely sends one per user
+# action. Defining `request` makes wrk call it for every request (without it wrk sends one
+# prebuilt request), so the rest of the request is built once, in `init`, and only the key is
+# joined in. `key_prefix` is new for each script written, so no run repeats an earlier key.
+_KEYED_REQUESTS = """
+local key_prefix = {key_prefix}
+local plain_init = init
+local head, tail
+local sent = 0
+
+function init(args)
+  plain_init(args)
+  local prebuilt = wrk.format()
+  local blank_line = string.find(prebuilt, "\\r\\n\\r\\n", 1, true)
+  head = string.sub(prebuilt, 1, blank_line + 1) .. "Idempotency-Key: " .. key_prefix .. thread_number .. "-"
+  tail = "\\r\\n" .. string.sub(prebuilt, blank_line + 2)
+end
+
+function request()
+  sent = sent + 1
+  return head .. sent .. tail
 end
 """
 
@@ -77,12 +102,26 @@ def _lua_string(text: str) -> str:
     return f"[==[{text}]==]"
 
 
-def write_script(path: Path, *, body: str, headers: dict[str, str], expected: str, stop_after: int = 0) -> Path:
-    """POST `body` with `headers`; 2xx bodies lacking `expected` count as bad; stop after `stop_after` answers."""
+def write_script(
+    path: Path,
+    *,
+    body: str,
+    headers: dict[str, str],
+    expected: str,
+    stop_after: int = 0,
+    idempotency_keys: bool = False,
+) -> Path:
+    """POST `body` with `headers`; 2xx bodies lacking `expected` count as bad; stop after `stop_after`
+    answers; with `idempotency_keys`, each request carries an `Idempotency-Key` no earlier one had."""
     header_lines = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items())
+    keys = _KEYED_REQUESTS.format(key_prefix=_lua_string(f"bench-{uuid.uuid4().hex}-")) if idempotency_keys else ""
     path.write_text(
         _SCRIPT.format(
-            body=_lua_string(body), headers=header_lines, expected=_lua_string(expected), stop_after=stop_after
+            body=_lua_string(body),
+            headers=header_lines,
+            expected=_lua_string(expected),
+            stop_after=stop_after,
+            keys=keys,
         )
     )
     return path

@@ -7,9 +7,11 @@ ConfigMap's environment with the dev stack's client id and URLs in place of its 
 Each probe's path must answer as the kubelet expects (2xx or 3xx within the probe's timeout) on
 the port the probe names; the plan's connection is created, a JSON line logged with the caller's
 request id, and SIGTERM stops the container with exit 0 within the grace period, also when it
-arrives while the container is still starting. Run by scripts/image-check.sh, which builds the
-image and points podman at this machine's settings. Whatever it started is removed at the end,
-also on failure.
+arrives while the container is still starting (before its log says start-up completed). HOST and
+PORT are moved to a free port on loopback for the run, after the image's facts checked that the
+environment the pod really gets (the image's, the pod's over it) listens where the probes look.
+Run by scripts/image-check.sh, which builds the image and points podman at this machine's
+settings. Whatever it started is removed at the end, also on failure.
 """
 
 import argparse
@@ -17,7 +19,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,42 +27,23 @@ from types import FrameType
 
 import httpx
 
-from deploy.image_facts import Result, image_environment, image_facts, image_inspect
-from deploy.manifests import KUSTOMIZATION, ManifestError, render
+from deploy.container_spec import ManifestError
+from deploy.image_facts import Result, facts, image_environment, image_inspect
+from deploy.manifests import KUSTOMIZATION, render
 from deploy.pod_run import HttpProbe, PodRun, pod_run
+from deploy.podman import CheckFailedError, podman
 from deploy.stack import running_neighbours
+from deploy.stop_while_starting import stops_while_starting
 from devstack import seed
 from devstack.serving import free_port
 
 MUTATION = 'mutation { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 REQUEST_ID = "image-check-1"
-# Far below any grace period: PID 1 must act on SIGTERM at once, whatever Python is doing.
-STOP_WHILE_STARTING_SECONDS = 5.0
 
 
-class CheckFailedError(Exception):
-    """The image did not behave; the message says how."""
-
-
-async def podman(*args: str, check: bool = True) -> str:
-    completed = await asyncio.to_thread(
-        subprocess.run,
-        ["podman", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if check and completed.returncode != 0:
-        raise CheckFailedError(
-            f"podman {' '.join(args[:2])} failed ({completed.returncode}): {completed.stderr.strip()}"
-        )
-    return completed.stdout
-
-
-def run_arguments(*, name: str, image: str, pod: PodRun, environment: dict[str, str]) -> list[str]:
+def container_arguments(*, name: str, image: str, pod: PodRun, environment: dict[str, str]) -> list[str]:
+    """`podman run` or `podman create`'s arguments for the pod's container."""
     return [
-        "run",
-        "--detach",
         f"--name={name}",
         "--network=host",
         *pod.flags,
@@ -93,24 +75,6 @@ async def wait_started(client: httpx.AsyncClient, name: str, pod: PodRun, ports:
     raise CheckFailedError(f"the {first.kind} on {first.path} did not pass within {pod.start_seconds}s")
 
 
-async def stops_while_starting(arguments: list[str], name: str) -> Result:
-    """SIGTERM the moment the container exists, while Python is still importing: PID 1 without a
-    handler ignores it, and the kubelet would wait out the grace period."""
-    label = f"SIGTERM while starting: exit 0 or 143 within {STOP_WHILE_STARTING_SECONDS:.0f}s"
-    await podman(*arguments)
-    sent = time.monotonic()
-    await podman("kill", "--signal=TERM", name)
-    while (await podman("inspect", "--format={{.State.Running}}", name)).strip() == "true":
-        if time.monotonic() - sent > STOP_WHILE_STARTING_SECONDS:
-            return label, False, f"still running {STOP_WHILE_STARTING_SECONDS:.0f}s after SIGTERM"
-        await asyncio.sleep(0.05)
-    stopped_in = time.monotonic() - sent
-    exit_code = (await podman("inspect", "--format={{.State.ExitCode}}", name)).strip()
-    started = "Application startup complete" in await podman("logs", name)
-    detail = f"exit {exit_code} {stopped_in:.2f}s after SIGTERM, {'after' if started else 'before'} start-up completed"
-    return label, exit_code in {"0", "143"}, detail
-
-
 def request_logged(logs: str) -> bool:
     """A JSON log line carries the caller's request id."""
     for line in logs.splitlines():
@@ -129,7 +93,7 @@ async def serves_and_stops(
     """`port` is where the container listens, standing for the image's own PORT."""
     ports = {image_port: port}
     results: list[Result] = []
-    await podman(*arguments)
+    await podman("run", *arguments)
     async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
         await wait_started(client, name, pod, ports)
         for check in pod.probes:
@@ -160,7 +124,8 @@ async def serves_and_stops(
     return results
 
 
-async def check(image: str, name: str, pod: PodRun) -> list[Result]:
+async def check(image: str, name: str, pod: PodRun, *, image_port: int) -> list[Result]:
+    """`image_port`: the port the container listens on as deployed (its PORT)."""
     port = free_port(seed.HOST)
     with tempfile.TemporaryDirectory(prefix="flow-api-image-check-") as state:
         async with running_neighbours(Path(state)) as neighbours:
@@ -173,11 +138,9 @@ async def check(image: str, name: str, pod: PodRun) -> list[Result]:
             results: list[Result] = []
             starting = f"{name}-starting"
             try:
-                arguments = run_arguments(name=starting, image=image, pod=pod, environment=environment)
+                arguments = container_arguments(name=starting, image=image, pod=pod, environment=environment)
                 results.append(await stops_while_starting(arguments, starting))
-                await podman("rm", "--force", starting)  # gone, whatever it did: the port is the next one's
-                arguments = run_arguments(name=name, image=image, pod=pod, environment=environment)
-                image_port = int(image_environment(image)["PORT"])
+                arguments = ["--detach", *container_arguments(name=name, image=image, pod=pod, environment=environment)]
                 token = neighbours.token()
                 results += await serves_and_stops(arguments, name, pod, image_port=image_port, port=port, token=token)
             finally:
@@ -190,6 +153,12 @@ def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _printed(results: list[Result]) -> list[Result]:
+    for name, ok, detail in results:
+        print(f"image-check: {'PASS' if ok else 'FAIL'}  {name}{f'  ({detail})' if detail else ''}")
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.image_check", description=__doc__)
     parser.add_argument("--image", default="flow-api:latest")
@@ -197,16 +166,18 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
+    inspected = image_inspect(args.image)
     try:
         pod = pod_run(render(KUSTOMIZATION))
         print(f"image-check: run as {KUSTOMIZATION.parent} says: {' '.join(pod.flags)}")
-        results = image_facts(args.image, pod) + asyncio.run(check(args.image, args.name, pod))
-    except (CheckFailedError, ManifestError) as error:
+        results = _printed(facts(inspected["Config"], pod))
+        # The port the deployed container listens on; a PORT at odds with the probes failed above.
+        image_port = int({**image_environment(inspected["Config"]), **pod.environment}.get("PORT", "0"))
+        results += _printed(asyncio.run(check(args.image, args.name, pod, image_port=image_port)))
+    except (CheckFailedError, ManifestError, ValueError) as error:
         print(f"image-check: FAIL  {error}", file=sys.stderr)
         return 1
-    for name, ok, detail in results:
-        print(f"image-check: {'PASS' if ok else 'FAIL'}  {name}{f'  ({detail})' if detail else ''}")
-    size_mb = image_inspect(args.image)["Size"] / 1e6
+    size_mb = inspected["Size"] / 1e6
     print(f"image-check: {args.image} is {size_mb:.0f} MB; checked in {time.monotonic() - started:.1f}s")
     return 0 if all(ok for _, ok, _ in results) else 1
 

@@ -4,6 +4,7 @@ import json
 import subprocess
 from typing import Any
 
+from deploy.listening import listening_problems
 from deploy.pod_run import PodRun
 
 Result = tuple[str, bool, str]
@@ -15,22 +16,28 @@ def image_inspect(image: str) -> dict[str, Any]:
     return image_config
 
 
-def image_environment(image: str) -> dict[str, str]:
-    return dict(item.split("=", 1) for item in image_inspect(image)["Config"].get("Env", []))
+def image_environment(config: dict[str, Any]) -> dict[str, str]:
+    """The environment an image's Config sets."""
+    return dict(item.split("=", 1) for item in config.get("Env", []))
 
 
-def image_facts(image: str, pod: PodRun) -> list[Result]:
-    config = image_inspect(image)["Config"]
-    env = image_environment(image)
+def facts(config: dict[str, Any], pod: PodRun) -> list[Result]:
+    """The checks on an image's Config for the pod `pod` describes."""
+    # What the container really gets: the pod's variables over the image's.
+    environment = {**image_environment(config), **pod.environment}
+    problems = listening_problems(
+        environment,
+        container_ports=pod.container_ports,
+        probe_ports={probe.kind: probe.container_port for probe in pod.probes},
+    )
     user = config.get("User", "")
-    listens = env.get("HOST") == "0.0.0.0" and int(env.get("PORT", "0")) in pod.container_ports  # noqa: S104
     return [
         # runAsNonRoot can check only a numeric user.
         ("image user is numeric and not root", user.split(":")[0].isdigit() and user.split(":")[0] != "0", user),
         (
-            f"image listens on the Deployment's container port {pod.container_ports}",
-            listens,
-            f"HOST={env.get('HOST')} PORT={env.get('PORT')}",
+            "the app listens where the Deployment's ports and probes say",
+            not problems,
+            "; ".join(problems) or f"HOST={environment.get('HOST')} PORT={environment.get('PORT')}",
         ),
         ("STOPSIGNAL SIGTERM", config.get("StopSignal") == "SIGTERM", str(config.get("StopSignal"))),
     ]

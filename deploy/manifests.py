@@ -6,7 +6,9 @@ ConfigMaps of its `configMapGenerator` (`files` only, names without a hash suffi
 kustomize feature in kustomization.yaml is refused rather than silently ignored. The result is
 checked against Kubernetes' own schemas by `kubernetes-validate --strict` (unknown fields are
 errors), then for the cross-references no schema sees: selectors, names, the ports the probes
-name, the shutdown timings, and the rules ConfigMap against deploy/prometheus/'s rule files.
+name, whether the app listens where the probes, ports and scrape annotation say
+(deploy/listening.py, with the Containerfile's environment under the pod's), the shutdown
+timings, and the rules ConfigMap against deploy/prometheus/'s rule files.
 """
 
 import argparse
@@ -14,10 +16,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from deploy.container_spec import PROBES, Manifest, ManifestError, container_port, pod_environment
+from deploy.listening import containerfile_environment, listening_problems
 from deploy.rules import RULE_FILES
 
 KUSTOMIZATION = Path(__file__).parent / "kubernetes" / "kustomization.yaml"
@@ -27,14 +30,7 @@ RENDERED_KEYS = {"apiVersion", "kind", "resources", "configMapGenerator", "gener
 GENERATOR_OPTIONS = {"disableNameSuffixHash", "labels"}
 SETTINGS_CONFIG_MAP = "flow-api"
 RULES_CONFIG_MAP = "flow-api-prometheus-rules"
-PROBES = ("startupProbe", "livenessProbe", "readinessProbe")
 PROBE_ACTIONS_WITH_PORT = ("httpGet", "tcpSocket", "grpc")
-
-Manifest = dict[str, Any]
-
-
-class ManifestError(Exception):
-    """The manifests are wrong; the message says where."""
 
 
 def render(kustomization: Path) -> list[Manifest]:
@@ -123,7 +119,7 @@ def cross_check(documents: list[Manifest]) -> list[str]:
         problems.append(f"terminationGracePeriodSeconds {grace} <= preStop {pause} + graceful shutdown {graceful}")
     if config["data"].get("WEB_CONCURRENCY") != "1":
         problems.append("WEB_CONCURRENCY is not 1: Kubernetes scales by replicas")
-    problems.extend(_probe_port_problems(container))
+    problems.extend(_probe_port_problems(container, documents, pod["metadata"].get("annotations", {})))
     problems.extend(_rules_problems(documents))
     return problems
 
@@ -137,27 +133,30 @@ def _rules_problems(documents: list[Manifest]) -> list[str]:
     return [f"the ConfigMap {RULES_CONFIG_MAP} carries {sorted(carried)}, not the rule files {sorted(expected)}"]
 
 
-def container_port(container: Manifest, port: str | int) -> int | None:
-    """The number of the container's port that `port` (a probe's: a name or a number) refers to."""
-    for declared in container.get("ports", []):
-        if port in (declared.get("name"), declared["containerPort"]):
-            return int(declared["containerPort"])
-    return None
-
-
-def _probe_port_problems(container: Manifest) -> list[str]:
-    # Kubernetes accepts a probe on a port the container does not declare; the probe then fails
-    # and the pod never becomes ready (or is restarted) although the process is fine.
+def _probe_port_problems(container: Manifest, documents: list[Manifest], annotations: dict[str, str]) -> list[str]:
+    # Kubernetes probes a numeric port whether the container declares it or not, but a named port
+    # must name one of the container's. Either way what matters is that the app listens there.
     problems: list[str] = []
     declared = ", ".join(f"{port.get('name', '')}: {port['containerPort']}" for port in container.get("ports", []))
+    resolved: dict[str, int] = {}
     for probe in PROBES:
         for action in PROBE_ACTIONS_WITH_PORT:
             port = container.get(probe, {}).get(action, {}).get("port")
-            if port is not None and container_port(container, port) is None:
+            if port is None:
+                continue
+            if (number := container_port(container, port)) is None:
                 problems.append(
                     f"the {probe} port {port!r} names no port of the container {container['name']} ({declared})"
                 )
-    return problems
+            else:
+                resolved[probe] = number
+    environment = {**containerfile_environment(), **pod_environment(container, documents)}
+    return problems + listening_problems(
+        environment,
+        container_ports=[port["containerPort"] for port in container.get("ports", [])],
+        probe_ports=resolved,
+        scrape_port=annotations.get("prometheus.io/port"),
+    )
 
 
 def main() -> int:

@@ -6,6 +6,11 @@ again): every replica's breaker seen open in its own /metrics, FlowApiFlowConnec
 and firing, every breaker closed, the alert resolved. The simulator's counts die with its
 process, so the callers start once it is stopped, and the counts of the one started after are
 added to those read before.
+
+The callers behave as clients should: one request in ten is sent twice with its Idempotency-Key,
+and a request answered SERVICE_UNAVAILABLE is sent again with its key after its `retryAfter`.
+No such retry may find its key in use (the refused request held no lock) or reused, and none may
+reach Flow Connect twice.
 """
 
 import asyncio
@@ -85,7 +90,7 @@ async def run_outage(fleet: Fleet, neighbours: Neighbours, prometheus: Prometheu
         stopped = time.monotonic()
         token = neighbours.token()
         callers = asyncio.create_task(
-            load(fleet, token, total=0, done=stop_callers.is_set, concurrency=CONCURRENCY, retry_every=None)
+            load(fleet, token, total=0, done=stop_callers.is_set, concurrency=CONCURRENCY, retry_unavailable=True)
         )
         try:
             await until("breakers open on every replica", stopped, lambda _: all(ever_open))
@@ -141,6 +146,9 @@ def report_outage(outage: Outage, *, before: Upstream, answers_before: Answers) 
         f"{ALERT} fired": steps.get("alert firing") is not None,
         "every breaker closed once Flow Connect was back": steps.get("breakers closed on every replica") is not None,
         f"{ALERT} resolved": steps.get("alert resolved") is not None,
+        "no retry found its Idempotency-Key in use or reused": counts["IDEMPOTENCY_KEY_IN_USE"]
+        + counts["IDEMPOTENCY_KEY_REUSED"]
+        == 0,
         "no Idempotency-Key sent twice, before or after the outage": before.repeated == outage.upstream.repeated == 0,
         "Flow Connect got one request per true, over both runs": before.requests + outage.upstream.requests == trues,
     }

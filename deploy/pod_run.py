@@ -2,16 +2,30 @@
 image as deploy/kubernetes/ says rather than as a second, hand-kept copy of it says.
 
 Read: the pod's and the container's securityContext, `resources.limits`, the environment from
-the ConfigMap, `emptyDir` mounts (a tmpfs of the volume's `sizeLimit`), the probes and the
-grace period. A setting this translation does not know is refused, never dropped: a constraint
-added to the manifests cannot pass the image check unapplied.
+the ConfigMaps (deploy/container_spec.py), `emptyDir` mounts (a tmpfs of the volume's
+`sizeLimit`), the probes and the grace period. Every key of the pod spec, the container and the
+sections read is checked against what this translation applies (or knows to change nothing of
+the container's run, as scheduling does): anything else is refused, never dropped, so a
+constraint added to the manifests cannot pass the image check unapplied.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from deploy.manifests import PROBES, Manifest, ManifestError, container_port
+from deploy.container_spec import PROBES, Manifest, ManifestError, container_port, known, pod_environment
+
+# Where the pod is scheduled changes nothing of how its container runs.
+SCHEDULING_KEYS = {"topologySpreadConstraints", "affinity", "nodeSelector", "tolerations", "priorityClassName"}
+POD_KEYS = {"containers", "securityContext", "terminationGracePeriodSeconds", "volumes", "automountServiceAccountToken"}
+PROBE_KEYS = {
+    "httpGet",
+    "initialDelaySeconds",
+    "periodSeconds",
+    "timeoutSeconds",
+    "failureThreshold",
+    "successThreshold",
+}
 
 # `command`, `args` or `workingDir` would run something else than the image's entrypoint.
 CONTAINER_KEYS = {"name", "image", "imagePullPolicy", "ports", "envFrom", "env", "resources", "securityContext"} | {
@@ -57,12 +71,16 @@ class PodRun:
 
 def pod_run(documents: list[Manifest]) -> PodRun:
     (deployment,) = (doc for doc in documents if doc["kind"] == "Deployment")
-    pod = deployment["spec"]["template"]["spec"]
+    pod = known(deployment["spec"]["template"]["spec"], POD_KEYS | SCHEDULING_KEYS, "pod spec")
+    # podman mounts no service account token; Kubernetes mounts one unless told not to.
+    if pod.get("automountServiceAccountToken", True) is not False:
+        raise ManifestError("the image check cannot apply a mounted service account token")
     (container,) = pod["containers"]
-    _known(container, CONTAINER_KEYS, "container")
-    _known(container.get("lifecycle", {}), {"preStop"}, "lifecycle")
-    security = {**_known(pod.get("securityContext", {}), POD_SECURITY, "pod securityContext")}
-    security |= _known(container.get("securityContext", {}), CONTAINER_SECURITY, "securityContext")
+    known(container, CONTAINER_KEYS, "container")
+    known(known(container.get("lifecycle", {}), {"preStop"}, "lifecycle").get("preStop", {}), {"sleep"}, "preStop")
+    known(container.get("resources", {}), {"limits", "requests"}, "resources")  # requests only schedule
+    security = {**known(pod.get("securityContext", {}), POD_SECURITY, "pod securityContext")}
+    security |= known(container.get("securityContext", {}), CONTAINER_SECURITY, "securityContext")
     pause = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
     stop_seconds = pod.get("terminationGracePeriodSeconds", 30) - pause
     return PodRun(
@@ -72,19 +90,13 @@ def pod_run(documents: list[Manifest]) -> PodRun:
             *_mount_flags(container.get("volumeMounts", []), pod.get("volumes", [])),
             f"--stop-timeout={stop_seconds}",
         ],
-        environment=_environment(container, documents),
+        environment=pod_environment(container, documents),
         run_as_user=security.get("runAsUser"),
         container_ports=[port["containerPort"] for port in container.get("ports", [])],
         probes=[_http_probe(container, kind) for kind in PROBES if kind in container],
         start_seconds=_budget(container.get("startupProbe") or container["livenessProbe"]),
         stop_seconds=stop_seconds,
     )
-
-
-def _known(section: dict[str, Any], known: set[str], where: str) -> dict[str, Any]:
-    if unknown := set(section) - known:
-        raise ManifestError(f"the image check cannot apply the {where}'s {sorted(unknown)}")
-    return section
 
 
 def _security_flags(security: dict[str, Any]) -> list[str]:
@@ -106,7 +118,7 @@ def _security_flags(security: dict[str, Any]) -> list[str]:
 
 
 def _limit_flags(limits: dict[str, str]) -> list[str]:
-    _known(limits, {"memory", "cpu"}, "resources.limits")
+    known(limits, {"memory", "cpu"}, "resources.limits")
     flags: list[str] = []
     if "memory" in limits:
         flags.append(f"--memory={int(quantity(limits['memory']))}")
@@ -128,9 +140,11 @@ def _mount_flags(mounts: list[Manifest], volumes: list[Manifest]) -> list[str]:
     by_name = {volume["name"]: volume for volume in volumes}
     flags: list[str] = []
     for mount in mounts:
+        known(mount, {"name", "mountPath", "readOnly"}, "volumeMount")
         volume = by_name[mount["name"]]
         if set(volume) != {"name", "emptyDir"}:
             raise ManifestError(f"the image check can mount only emptyDir volumes, not {volume['name']}")
+        known(volume["emptyDir"], {"medium", "sizeLimit"}, "emptyDir")
         # Memory-backed or not, an emptyDir is a scratch directory that Kubernetes makes mode 0777.
         options = ["ro" if mount.get("readOnly") else "rw", "mode=0777"]
         if "sizeLimit" in volume["emptyDir"]:
@@ -139,30 +153,11 @@ def _mount_flags(mounts: list[Manifest], volumes: list[Manifest]) -> list[str]:
     return flags
 
 
-def _environment(container: Manifest, documents: list[Manifest]) -> dict[str, str]:
-    config_maps = {doc["metadata"]["name"]: doc.get("data", {}) for doc in documents if doc["kind"] == "ConfigMap"}
-    environment: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        if "configMapRef" not in source:
-            raise ManifestError(f"the image check reads envFrom only from ConfigMaps, not {source}")
-        environment |= config_maps[source["configMapRef"]["name"]]
-    # As Kubernetes does: `env` after `envFrom`, and an optional Secret that does not exist sets nothing.
-    for variable in container.get("env", []):
-        reference = variable.get("valueFrom", {})
-        if "value" in variable:
-            environment[variable["name"]] = variable["value"]
-        elif "configMapKeyRef" in reference:
-            key = reference["configMapKeyRef"]
-            environment[variable["name"]] = config_maps[key["name"]][key["key"]]
-        elif not reference.get("secretKeyRef", {}).get("optional", False):
-            raise ManifestError(f"the image check has no value for {variable['name']}")
-    return environment
-
-
 def _http_probe(container: Manifest, kind: str) -> HttpProbe:
-    action = container[kind].get("httpGet")
-    if action is None or action.get("scheme", "HTTP") != "HTTP" or "httpHeaders" in action:
+    action = known(container[kind], PROBE_KEYS, kind).get("httpGet")
+    if action is None or action.get("scheme", "HTTP") != "HTTP":
         raise ManifestError(f"the image check can make only plain HTTP GET probes, not the {kind}")
+    known(action, {"path", "port", "scheme"}, f"{kind} httpGet")  # a `host` or headers would probe elsewhere
     port = container_port(container, action["port"])
     if port is None:
         raise ManifestError(f"the {kind} port {action['port']!r} names no port of the container")

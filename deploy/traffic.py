@@ -29,6 +29,17 @@ def classify(response: httpx.Response) -> str:
     return codes[0] if len(codes) == 1 and isinstance(codes[0], str) else "untyped"
 
 
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a SERVICE_UNAVAILABLE answer asks the client to wait before retrying, else None."""
+    if response.status_code != httpx.codes.OK:
+        return None
+    for error in response.json().get("errors", []):
+        extensions = error.get("extensions", {})
+        if extensions.get("code") == "SERVICE_UNAVAILABLE" and isinstance(extensions.get("retryAfter"), int):
+            return float(extensions["retryAfter"])
+    return None
+
+
 def counted(answers: Answers) -> collections.Counter[str]:
     return collections.Counter({answer: len(waits) for answer, waits in answers.items()})
 
@@ -41,8 +52,11 @@ async def load(
     done: Callable[[], bool],
     concurrency: int = CONCURRENCY,
     retry_every: int | None = RETRY_EVERY,
+    retry_unavailable: bool = False,
 ) -> Answers:
-    """At least `total` mutations, and more until `done()`."""
+    """At least `total` mutations, and more until `done()`. With `retry_unavailable`, a request
+    answered SERVICE_UNAVAILABLE with a `retryAfter` is sent again with its Idempotency-Key after
+    that many seconds, as a client told so would, until another answer comes or `done()`."""
     answers: Answers = collections.defaultdict(list)
     sent = 0
     # A connection per request: nginx's reloads (how a replica leaves its upstream) close idle
@@ -59,13 +73,21 @@ async def load(
             # was lost would: the retry lands on any replica and must be answered from the shared store.
             key = {"Idempotency-Key": str(uuid.uuid4())}
             for _ in range(2 if retry_every and sent % retry_every == 0 else 1):
-                started = time.monotonic()
-                try:
-                    response = await client.post("/graphql", json={"query": query}, headers={**headers, **key})
-                    answer = classify(response)
-                except httpx.HTTPError as error:
-                    answer = f"no answer: {type(error).__name__}"
-                answers[answer].append(time.monotonic() - started)
+                wait = await send(client, query, {**headers, **key})
+                while retry_unavailable and wait is not None and not done():
+                    await asyncio.sleep(wait)
+                    wait = await send(client, query, {**headers, **key})
+
+    async def send(client: httpx.AsyncClient, query: str, request_headers: dict[str, str]) -> float | None:
+        """One request, its answer recorded; the retryAfter it asked for, if any."""
+        started = time.monotonic()
+        try:
+            response = await client.post("/graphql", json={"query": query}, headers=request_headers)
+        except httpx.HTTPError as error:
+            answers[f"no answer: {type(error).__name__}"].append(time.monotonic() - started)
+            return None
+        answers[classify(response)].append(time.monotonic() - started)
+        return retry_after(response)
 
     async with httpx.AsyncClient(base_url=fleet.url, timeout=30, limits=limits, trust_env=False) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))

@@ -1,10 +1,9 @@
 """A local Flow Connect: just enough of its REST API for `make run`, in a process of its own.
 
-    POST /connections/requests  {"target_org_id": "<uuid>"}  with `Authorization: Bearer <dev token>`
-      201 created · 400 malformed body · 401 bad token · 403 token without org_id
-      404 unknown organization · 409 already requested, or the caller's own organization
+    the routes registered in devstack/flow_connect_routes/ (see devstack.flow_connect_simulator),
+      each behind `Authorization: Bearer <dev token>`: 401 bad token, 403 token without org_id
     GET /healthz  {"status": "ok", "pid": <the simulator's process id>}
-    GET /idempotency-keys  {"requests": <POSTs read>, "keys": <distinct Idempotency-Key values>,
+    GET /idempotency-keys  {"requests": <unsafe requests read>, "keys": <distinct Idempotency-Key values>,
                             "repeated": <keys read more than once>}
 
 State lives in SQLite (survives restarts; delete `.dev/` to reset). `--any-target` makes every
@@ -14,10 +13,10 @@ well-formed target organization known, so a load test can create a new connectio
 import argparse
 import collections
 import contextlib
-import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -25,10 +24,11 @@ import jwt
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from devstack import seed
+from devstack.flow_connect_simulator import Caller, SimulatorCall, SimulatorRoute, discovered_routes, error
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL);
@@ -46,25 +46,26 @@ CREATE TABLE IF NOT EXISTS connection_requests (
 class ConnectionStore:
     def __init__(self, path: Path, *, any_target: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Public: a route module may keep tables of its own here (CREATE TABLE IF NOT EXISTS).
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         # A write-ahead log synced at checkpoints, not at every commit: a dev stand-in may lose its
         # last writes to a power cut, and keeps up with a load test.
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.executemany("INSERT OR IGNORE INTO organizations VALUES (?, ?)", seed.ORGANIZATIONS.items())
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.db.executemany("INSERT OR IGNORE INTO organizations VALUES (?, ?)", seed.ORGANIZATIONS.items())
         self._any_target = any_target
 
     def organization_exists(self, org_id: str) -> bool:
         if self._any_target:
-            self._db.execute("INSERT OR IGNORE INTO organizations VALUES (?, ?)", (org_id, "made up on request"))
-        return self._db.execute("SELECT 1 FROM organizations WHERE id = ?", (org_id,)).fetchone() is not None
+            self.db.execute("INSERT OR IGNORE INTO organizations VALUES (?, ?)", (org_id, "made up on request"))
+        return self.db.execute("SELECT 1 FROM organizations WHERE id = ?", (org_id,)).fetchone() is not None
 
     def create_request(self, *, from_org_id: str, to_org_id: str, requested_by: str) -> str | None:
         """The new request's id, or None when it already exists."""
         request_id = str(uuid.uuid4())
         try:
-            self._db.execute(
+            self.db.execute(
                 "INSERT INTO connection_requests (id, from_org_id, to_org_id, requested_by) VALUES (?, ?, ?, ?)",
                 (request_id, from_org_id, to_org_id, requested_by),
             )
@@ -73,7 +74,7 @@ class ConnectionStore:
         return request_id
 
     def close(self) -> None:
-        self._db.close()
+        self.db.close()
 
 
 class TokenVerifier:
@@ -102,38 +103,29 @@ class TokenVerifier:
         return str(claims["sub"]), org_id if isinstance(org_id, str) else None
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"message": message}, status_code=status)
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def create_flow_connect_app(*, store: ConnectionStore, verifier: TokenVerifier) -> Starlette:
+def create_flow_connect_app(
+    *, store: ConnectionStore, verifier: TokenVerifier, routes: Iterable[SimulatorRoute] | None = None
+) -> Starlette:
+    """The simulator serving `routes` (by default every one devstack/flow_connect_routes/ registers)."""
     # How often each Idempotency-Key was read: a key read twice is a request the API sent twice.
     keys_read: collections.Counter[str] = collections.Counter()
 
-    async def create_connection_request(request: Request) -> JSONResponse:  # noqa: PLR0911 - one per status
-        keys_read[request.headers.get("idempotency-key", "")] += 1
-        try:
-            sub, caller_org = await verifier.subject_and_org(request.headers.get("authorization", ""))
-        except (jwt.PyJWTError, httpx.HTTPError, KeyError):
-            return _error(401, "Invalid or missing bearer token.")
-        if caller_org is None:
-            return _error(403, "The token carries no organization.")
-        try:
-            body = json.loads(await request.body())
-            target = str(uuid.UUID(body["target_org_id"]))
-        except (ValueError, TypeError, KeyError):
-            return _error(400, 'Body must be JSON like {"target_org_id": "<uuid>"}.')
-        if not store.organization_exists(target):
-            return _error(404, f"Organization {target} does not exist.")
-        if target == caller_org:
-            return _error(409, "An organization cannot connect to itself.")
-        request_id = store.create_request(from_org_id=caller_org, to_org_id=target, requested_by=sub)
-        if request_id is None:
-            return _error(409, f"A connection request to organization {target} already exists.")
-        return JSONResponse(
-            {"id": request_id, "from_org_id": caller_org, "target_org_id": target, "status": "pending"},
-            status_code=201,
-        )
+    def authenticated(route: SimulatorRoute) -> Route:
+        async def endpoint(request: Request) -> Response:
+            if request.method in _UNSAFE_METHODS:
+                keys_read[request.headers.get("idempotency-key", "")] += 1
+            try:
+                sub, caller_org = await verifier.subject_and_org(request.headers.get("authorization", ""))
+            except (jwt.PyJWTError, httpx.HTTPError, KeyError):
+                return error(401, "Invalid or missing bearer token.")
+            if caller_org is None:
+                return error(403, "The token carries no organization.")
+            return await route.handler(SimulatorCall(request, Caller(sub, caller_org), store))
+
+        return Route(route.template, endpoint, methods=[route.method])
 
     async def healthz(_request: Request) -> JSONResponse:
         # The pid tells `make run` that this process answered, not another one on the port.
@@ -148,9 +140,10 @@ def create_flow_connect_app(*, store: ConnectionStore, verifier: TokenVerifier) 
             }
         )
 
+    served = discovered_routes() if routes is None else routes
     return Starlette(
         routes=[
-            Route("/connections/requests", create_connection_request, methods=["POST"]),
+            *(authenticated(route) for route in served),
             Route("/healthz", healthz),
             Route("/idempotency-keys", idempotency_keys),
         ]

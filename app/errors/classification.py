@@ -10,12 +10,14 @@ BAD_REQUEST                  (outside GraphQL) an HTTP request whose body cannot
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
+from app.core.http import responses
 from app.core.http.request_id import current_request_id
 
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-BAD_REQUEST = "BAD_REQUEST"
+# Defined with the HTTP edge, which answers with them without loading GraphQL.
+INTERNAL_SERVER_ERROR = responses.INTERNAL_SERVER_ERROR
+BAD_REQUEST = responses.BAD_REQUEST
 # Nothing was executed: the document itself was refused.
 REQUEST_ERROR_CODES = frozenset({GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED})
 _MASKED_MESSAGE = "Internal server error."

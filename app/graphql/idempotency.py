@@ -4,6 +4,7 @@ A retried request with the same key gets the first one's answer without Flow Con
 called again; see README, "Retrying mutations safely".
 """
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -148,12 +149,16 @@ def _field(info: strawberry.Info) -> str:
 
 
 def _fingerprint(info: strawberry.Info) -> str:
-    """The operation as graphql-core prints it (whitespace and comments normalised), the fragments
-    it may use, and its variables."""
-    fragments = sorted(print_ast(fragment) for fragment in info._raw_info.fragments.values())  # noqa: SLF001
-    document = "\n".join([print_ast(info.operation), *fragments])
-    variables = json.dumps(info.variable_values, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{document}\n{variables}".encode()).hexdigest()
+    """The operation as graphql-core prints it (whitespace and comments normalised), this field
+    as it runs (Strawberry's `selected_fields`: its fragments expanded, its arguments' values),
+    and the variables."""
+    field = [dataclasses.asdict(selection) for selection in info.selected_fields]
+    parts = [print_ast(info.operation), *(_canonical(part) for part in (field, info.variable_values))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _replayed(outcome: Outcome) -> bool:

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from deploy.manifests import KUSTOMIZATION, Manifest, ManifestError, render
+from deploy.container_spec import Manifest, ManifestError
+from deploy.manifests import KUSTOMIZATION, render
 from deploy.pod_run import pod_run, quantity
 
 
@@ -65,3 +66,62 @@ def test_a_command_in_place_of_the_images_entrypoint_is_refused() -> None:
     _container(documents)["command"] = ["python", "-m", "app"]
     with pytest.raises(ManifestError, match="image check"):
         pod_run(documents)
+
+
+def _pod(documents: list[Manifest]) -> Manifest:
+    (deployment,) = (doc for doc in documents if doc["kind"] == "Deployment")
+    pod: Manifest = deployment["spec"]["template"]["spec"]
+    return pod
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("initContainers", [{"name": "setup", "image": "busybox"}]),
+        ("hostNetwork", True),
+        ("shareProcessNamespace", True),
+        ("automountServiceAccountToken", True),
+        ("runtimeClassName", "gvisor"),
+    ],
+)
+def test_a_pod_setting_the_check_cannot_apply_is_refused(key: str, value: object) -> None:
+    documents = render(KUSTOMIZATION)
+    _pod(documents)[key] = value
+    with pytest.raises(ManifestError, match="image check"):
+        pod_run(documents)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"volumeMounts": [{"name": "tmp", "mountPath": "/tmp", "subPath": "app"}]},  # noqa: S108 - the manifest's path
+        {"env": [{"name": "GREETING", "value": "listening on $(PORT)"}]},
+        {"env": [{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]},
+        {"envFrom": [{"configMapRef": {"name": "absent"}}]},
+        {"env": [{"name": "X", "valueFrom": {"configMapKeyRef": {"name": "flow-api", "key": "ABSENT"}}}]},
+        {"readinessProbe": {"httpGet": {"path": "/readyz", "port": "http", "host": "10.0.0.1"}}},
+    ],
+    ids=["subPath", "$(VAR)", "fieldRef", "missing ConfigMap", "missing key", "probe host"],
+)
+def test_a_container_setting_the_check_cannot_apply_is_refused(change: Manifest) -> None:
+    documents = render(KUSTOMIZATION)
+    _container(documents).update(change)
+    with pytest.raises(ManifestError, match="image check"):
+        pod_run(documents)
+
+
+def test_env_from_prefix_and_optional_references_are_applied_as_kubernetes_does() -> None:
+    documents = render(KUSTOMIZATION)
+    _container(documents)["envFrom"] = [
+        {"configMapRef": {"name": "flow-api"}, "prefix": "SHIPPED_"},
+        {"configMapRef": {"name": "absent", "optional": True}},
+    ]
+    _container(documents)["env"] = [
+        {"name": "PORT", "valueFrom": {"configMapKeyRef": {"name": "flow-api", "key": "ABSENT", "optional": True}}},
+        {"name": "EMPTY"},
+    ]
+    environment = pod_run(documents).environment
+    assert environment["SHIPPED_WEB_CONCURRENCY"] == "1"
+    assert "WEB_CONCURRENCY" not in environment
+    assert "PORT" not in environment
+    assert environment["EMPTY"] == ""

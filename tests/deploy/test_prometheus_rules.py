@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.manifests import KUSTOMIZATION, RULES_CONFIG_MAP, ManifestError, cross_check, render
+from deploy.container_spec import ManifestError
+from deploy.manifests import KUSTOMIZATION, RULES_CONFIG_MAP, cross_check, render
 from deploy.rules import RULE_FILES, duration_milliseconds, scaled_rules
 
 RULES = """\

@@ -103,7 +103,14 @@ def _tokens(text: str) -> int:
 
 @pytest.fixture(scope="module")
 def cache() -> DocumentCache:
-    return DocumentCache(SCHEMA, max_tokens=100_000, limits=LIMITS, rules=[], hide_suggestions=False)
+    return DocumentCache(
+        SCHEMA,
+        max_tokens=100_000,
+        limits=LIMITS,
+        operation_rules=tuple(specified_rules),
+        rules=[],
+        hide_suggestions=False,
+    )
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)

@@ -1,5 +1,5 @@
 """A request leaves nothing for the cyclic collector: the young-generation threshold of
-app.core.observability.gc_tuning counts on it (app.graphql.schemas.executor says why)."""
+app.core.observability.gc_tuning counts on it (app.graphql.schemas.strawberry_boundary.executor says why)."""
 
 import asyncio
 import gc
@@ -14,8 +14,8 @@ from starlette.requests import Request
 
 from app.errors import ConflictError
 from app.graphql.context import GraphQLContext
-from app.graphql.schemas.executor import AcyclicExecutor
-from app.graphql.schemas.schema import _drop_answered_tracebacks
+from app.graphql.schemas.operation_errors import drop_answered_tracebacks
+from app.graphql.schemas.strawberry_boundary.executor import AcyclicExecutor
 from tests.conftest import RunningUpstream
 from tests.fixtures.graphql_client import GraphQLClient
 from tests.fixtures.identity import RunningIdentityProvider
@@ -122,6 +122,6 @@ def test_dropping_tracebacks_ends_on_a_chain_that_loops() -> None:
     except ConflictError as raised:
         error = GraphQLError("conflict", original_error=raised)
 
-    _drop_answered_tracebacks([error])
+    drop_answered_tracebacks([error])
 
     assert first.__traceback__ is None

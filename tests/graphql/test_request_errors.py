@@ -1,6 +1,9 @@
 """Requests that cannot run: the answer, the log line and the metric each one gets (FlowSchema
 executes operations itself, so these are the cases Strawberry's own `execute` used to decide)."""
 
+import httpx
+import pytest
+
 from tests.conftest import ApiFactory
 from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.metrics import delta, scrape
@@ -81,3 +84,44 @@ async def test_several_operations_unnamed_are_logged_under_the_first_name_and_co
         before, after, "flow_api_graphql_requests_total", operation_type="unknown", operation="invalid", outcome=code
     )
     assert counted == 1
+
+
+async def test_get_variables_null_is_no_variables(start_api: ApiFactory) -> None:
+    api = await start_api()
+
+    response = await api.http.get("/graphql", params={"query": "{ __typename }", "variables": "null"})
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("parameter", ["variables", "extensions"])
+@pytest.mark.parametrize("value", ["[1]", "1", '"text"'])
+async def test_get_parameters_that_are_no_object_get_strawberrys_message_for_the_parameter(
+    start_api: ApiFactory, parameter: str, value: str
+) -> None:
+    api = await start_api()
+
+    response = await api.http.get("/graphql", params={"query": "{ __typename }", parameter: value})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["message"] == f"The GraphQL operation's `{parameter}` must be an object or null, if provided."
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
+async def test_another_method_is_405_allowing_exactly_what_is_served(start_api: ApiFactory, method: str) -> None:
+    api = await start_api()
+
+    # A client of its own: the suite's error ledger would read a body into HEAD's empty answer.
+    async with httpx.AsyncClient(base_url=api.http.base_url) as client:
+        response = await client.request(method, "/graphql")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/json"
+    if method != "HEAD":  # a HEAD answer has no body
+        [error] = response.json()["errors"]
+        assert error["message"] == "GraphQL only supports GET and POST requests."
+        assert error["extensions"]["code"] == "BAD_REQUEST"

@@ -33,10 +33,10 @@ async def test_request_and_upstream_call_lines(
     assert request_line["flow_user_id"] == "3f2b8c1e-7d4a-4e6b-9a0c-1b2c3d4e5f60"
     assert request_line["duration_ms"] > 0
     [call_line] = logs.events("flow_connect_call")
-    assert {k: call_line[k] for k in ("request_id", "method", "path", "status", "attempt")} == {
+    assert {k: call_line[k] for k in ("request_id", "method", "route", "status", "attempt")} == {
         "request_id": "req-42",
         "method": "POST",
-        "path": "/connections/requests",
+        "route": "/connections/requests",
         "status": 404,
         "attempt": 1,
     }

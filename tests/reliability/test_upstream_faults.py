@@ -99,16 +99,16 @@ async def test_upstream_fault_gives_a_typed_answer_within_the_timeout(
     assert upstream.posts_read == 1
 
 
-async def test_a_huge_400_body_is_cut_and_gets_the_generic_message(
+async def test_a_huge_400_body_is_refused_whole_naming_the_limit(
     start_api: ApiFactory, idp: RunningIdentityProvider
 ) -> None:
     async with raw_upstream(_respond(400, HUGE)) as (_, url):
         api = await start_api(flow_connect=_settings(url))
         huge = await api.execute(CREATE_CONNECTION_TO_GLOBEX, token=idp.token())
 
-    assert huge.error_messages == ["The Flow Connect API rejected the request (HTTP 400)."], (
-        "a 10 MiB body is cut at 64 KiB, so it is no longer JSON: the generic message stands"
-    )
+    # Never cut and then parsed: the answer is refused with the limit it passed, and its status.
+    assert huge.error_messages == ["The Flow Connect API answered with more than 65536 bytes, the most this API reads."]
+    assert huge.error_extensions == [{"code": "REMOTE_API_ERROR", "statusCode": 400}]
 
 
 async def test_connection_refused_then_up_is_retried_once_it_listens(

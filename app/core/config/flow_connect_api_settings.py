@@ -1,6 +1,6 @@
 from typing import Annotated, Self
 
-from pydantic import AnyHttpUrl, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, DirectoryPath, Field, FilePath, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from app.core.config.base import BASE_SETTINGS_CONFIG, is_loopback_host
@@ -17,6 +17,15 @@ class FlowConnectApiSettings(BaseSettings):
     flow_connect_api_connect_timeout: Annotated[float, Field(gt=0, le=60)] = 3.0
     # Open connections to Flow Connect per worker; idle ones are kept for reuse.
     flow_connect_api_max_connections: Annotated[int, Field(ge=1, le=10_000)] = 100
+    # Bytes of one answer read at most: Flow Connect answers with small JSON documents, and a
+    # longer answer is refused (REMOTE_API_ERROR), never buffered whole nor cut. At least 1 KiB,
+    # so an error message always fits; at most 64 MiB, held in memory per call in flight.
+    flow_connect_api_max_response_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 64 * 1024
+    # CA certificates Flow Connect's TLS is verified against instead of certifi's bundle, under
+    # OpenSSL's own names: a PEM bundle, and/or a directory hashed by `c_rehash`. Read once, at
+    # start-up, so a path that does not exist stops it (rather than failing every call).
+    ssl_cert_file: FilePath | None = None
+    ssl_cert_dir: DirectoryPath | None = None
     # The circuit breaker, per worker, with WunderGraph Cosmo's defaults: it opens once at least
     # `minimum_calls` calls ended in the last `window` seconds and at least `error_ratio` of them
     # failed; it then answers at once for `open_duration` seconds, after which `half_open_probes`

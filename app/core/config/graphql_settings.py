@@ -42,6 +42,11 @@ class GraphQLSettings(EnvironmentAwareSettings):
     # max_recursive_selections): refuses a fragment bomb by its expanded size before anything walks
     # it. The default leaves room for GraphiQL's introspection query, our largest legitimate one.
     graphql_max_selections: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    # Pairs of fields graphql-core compares to check they can merge (fields sharing a response
+    # name, within a selection set and across the fragments spread into it): quadratic in such
+    # fields, so a document within every other limit could cost seconds. Our legitimate documents
+    # compare none; GraphiQL's introspection query none either.
+    graphql_max_field_comparisons: Annotated[int, Field(ge=10, le=1_000_000)] = 1000
     graphql_max_tokens: Annotated[int, Field(ge=10, le=100_000)] = 2000
     graphql_max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     # Unset: on in development, off in production.

@@ -26,9 +26,16 @@ def load_settings(classes: Sequence[type[BaseSettings]]) -> list[BaseSettings]:
     return loaded
 
 
+# pydantic's report for a default computed from a field that failed (LOG_FORMAT from APP_ENV,
+# say): that variable was never set, and the field it follows is named on its own.
+_FOLLOWS_A_BAD_FIELD = "default_factory_not_called"
+
+
 def _describe(error: ValidationError) -> list[str]:
     lines: list[str] = []
     for item in error.errors(include_url=False, include_input=False):
+        if item["type"] == _FOLLOWS_A_BAD_FIELD:
+            continue
         variable = str(item["loc"][0]).upper() if item["loc"] else error.title
         message = item["msg"].removeprefix("Value error, ")  # pydantic's prefix for our own checks
         reason = "is required" if item["type"] == "missing" else f"is invalid: {message}"

@@ -1,13 +1,24 @@
 from typing import Annotated
 
-from limits import RateLimitItem, parse
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
 
 from app.core.config.base import BASE_SETTINGS_CONFIG
 
 _SCHEMES = ("redis://", "rediss://")
 _UNITS = frozenset({"second", "minute", "hour"})
+
+
+def _rate(value: str) -> str:
+    count, slash, unit = value.strip().partition("/")
+    if not (slash and count.isdigit() and int(count) > 0 and unit in _UNITS):
+        raise ValueError("must be <count>/<second|minute|hour>, e.g. 20/minute")
+    return value.strip()
+
+
+# A rate-limit budget, `<count>/<second|minute|hour>`: the type of every setting a
+# `FieldRateLimit` (app.core.shared_state.rate_limits) names.
+Rate = Annotated[str, AfterValidator(_rate)]
 
 
 class SharedStateSettings(BaseSettings):
@@ -21,9 +32,9 @@ class SharedStateSettings(BaseSettings):
     redis_timeout: Annotated[float, Field(gt=0, le=10)] = 0.25
     # Seconds a stored response is replayed for its idempotency key.
     idempotency_ttl: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
-    # `<count>/<second|minute|hour>`, per caller and per organization.
-    rate_limit_create_connection_per_user: str = "20/minute"
-    rate_limit_create_connection_per_org: str = "200/minute"
+    # `createConnection` per caller and per organization.
+    rate_limit_create_connection_per_user: Rate = "20/minute"
+    rate_limit_create_connection_per_org: Rate = "200/minute"
 
     @field_validator("redis_url")
     @classmethod
@@ -31,19 +42,3 @@ class SharedStateSettings(BaseSettings):
         if url is not None and not url.get_secret_value().startswith(_SCHEMES):
             raise ValueError("must start with redis:// or rediss:// (TLS)")
         return url
-
-    @field_validator("rate_limit_create_connection_per_user", "rate_limit_create_connection_per_org")
-    @classmethod
-    def _rate(cls, value: str) -> str:
-        count, slash, unit = value.strip().partition("/")
-        if not (slash and count.isdigit() and int(count) > 0 and unit in _UNITS):
-            raise ValueError("must be <count>/<second|minute|hour>, e.g. 20/minute")
-        return value.strip()
-
-    @property
-    def per_user(self) -> RateLimitItem:
-        return parse(self.rate_limit_create_connection_per_user)
-
-    @property
-    def per_org(self) -> RateLimitItem:
-        return parse(self.rate_limit_create_connection_per_org)

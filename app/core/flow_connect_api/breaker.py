@@ -2,7 +2,8 @@
 
     closed     every call is sent; it opens once at least `minimum_calls` calls ended within the
                rolling window and at least `error_ratio` of them failed
-    open       nothing is sent: every call is refused at once, for `open_seconds`
+    open       nothing is sent: every call is refused at once, for `open_seconds` (then half-open,
+               with or without a call to notice)
     half-open  `half_open_probes` calls at a time are sent (the others refused); as many successes
                close it, one failure opens it again
 
@@ -13,6 +14,7 @@ clock; aiomisc's CircuitBreaker has a ratio but no minimum number of calls, and 
 a growing random share through instead of one probe at a time. The clock is injectable for tests.
 """
 
+import asyncio
 import enum
 import math
 import time
@@ -106,6 +108,16 @@ class FlowConnectBreaker:
             self._admit_probe()
         return self._generation
 
+    def check(self) -> None:
+        """Raises ShortCircuitedError if `admit()` would refuse now, taking no ticket: for a caller
+        that must not lock a key or spend a rate budget on a call that will not be sent."""
+        if self._state is _CLOSED:
+            return
+        if self._state is BreakerState.OPEN and (wait := self._open_until - self._clock()) > 0:
+            self._refuse(math.ceil(wait))
+        if self._state is BreakerState.HALF_OPEN and self._probes_in_flight >= self._policy.half_open_probes:
+            self._refuse(1)
+
     def settle(self, ticket: int, *, failed: bool | None) -> None:
         """The outcome of an admitted call; `failed=None` when it ended without one (cancelled)."""
         if ticket != self._generation or not self._enabled:
@@ -147,6 +159,20 @@ class FlowConnectBreaker:
     def _open(self, **fields: float) -> None:
         self._open_until = self._clock() + self._policy.open_seconds
         self._enter(BreakerState.OPEN, open_seconds=self._policy.open_seconds, **fields)
+        self._half_open_when_due()
+
+    def _half_open_when_due(self) -> None:
+        """Half-open at the end of the open duration even with no call to notice: else the state,
+        and the gauge an alert reads, would stay open long after Flow Connect recovered."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # driven by a test's clock, outside any loop: the next admit() decides
+        loop.call_later(self._policy.open_seconds, self._end_open, self._generation)
+
+    def _end_open(self, generation: int) -> None:
+        if generation == self._generation and self._state is BreakerState.OPEN:
+            self._enter(BreakerState.HALF_OPEN)
 
     def _enter(self, state: BreakerState, **fields: float) -> None:
         previous, self._state = self._state, state

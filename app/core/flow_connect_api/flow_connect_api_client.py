@@ -1,6 +1,7 @@
 import asyncio
 import json
 import uuid
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +11,8 @@ from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api.breaker import FlowConnectBreaker, ShortCircuitedError
 from app.core.flow_connect_api.retries import RetryPolicy, retried_on
-from app.core.flow_connect_api.transport import FlowConnectTransport, NotSentError, SentError
+from app.core.flow_connect_api.routes import PathValue, filled
+from app.core.flow_connect_api.transport import FlowConnectTransport, NotSentError, ResponseTooLargeError, SentError
 from app.core.http.request_id import current_request_id
 from app.errors import RemoteApiError, ServiceUnavailableError
 
@@ -50,40 +52,61 @@ class FlowConnectApiClient:
         # What must be left of the deadline to send at all: as long as connecting may take.
         self._send_floor_seconds = settings.flow_connect_api_connect_timeout
 
+    def check_available(self) -> None:
+        """ServiceUnavailableError at once while the circuit breaker would refuse a call: asked
+        before anything is locked or counted for one (an Idempotency-Key, a rate budget)."""
+        try:
+            self._breaker.check()
+        except ShortCircuitedError as refused:
+            raise _not_sent(refused) from None
+
     async def post(self, endpoint: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> httpx.Response:
-        """POST `body` as JSON to `endpoint`, a path under the configured base URL."""
+        """POST `body` as JSON to `endpoint`, a route without placeholders under the base URL."""
         return await self.request("POST", endpoint, json=body, idempotency_key=idempotency_key)
 
     async def request(
-        self, method: str, path: str, *, json: object = None, idempotency_key: str | None = None
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, PathValue] | None = None,
+        json: object = None,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
-        """One call to `path` under the base URL, whatever its status; `json` is the body, if any.
+        """One call to `route` under the base URL, whatever its status; `json` is the body, if any.
+
+        `route` is a template (`/connections/requests/{id}`), the call's name in spans, metrics and
+        log lines; `path_params` fill it in, each percent-encoded into one path segment (an empty,
+        `.` or `..` value is BadUserInputError). Never put a value into `route` itself.
 
         An unsafe method carries an `Idempotency-Key` - the given one (the same for every retry of
         a client's request), else a fresh one - kept across connect retries; every call carries
         the request id, so Flow Connect can de-duplicate and correlate.
         """
-        path = _relative(path)
+        path = filled(route, path_params)
         content = _encoded(json)
         headers = self._headers(method, has_body=content is not None, idempotency_key=idempotency_key)
         try:
             ticket = self._breaker.admit()
         except ShortCircuitedError as refused:
-            raise ServiceUnavailableError(
-                SHORT_CIRCUITED_MESSAGE, extensions={"retryAfter": refused.retry_after}
-            ) from None
+            raise _not_sent(refused) from None
         failed: bool | None = None  # stays None if the call is cancelled: that says nothing about Flow Connect
         try:
-            response = await self._send(method, path, headers=headers, content=content)
+            response = await self._send(method, route, path, headers=headers, content=content)
             failed = response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR  # a 4xx is an answer
-        except RemoteApiError:
-            failed = True
+        except RemoteApiError as error:
+            # No status (nothing came back) or a 5xx; an answer too large to read is still an answer.
+            failed = (error.extensions or {}).get(
+                "statusCode", HTTPStatus.INTERNAL_SERVER_ERROR
+            ) >= HTTPStatus.INTERNAL_SERVER_ERROR
             raise
         finally:
             self._breaker.settle(ticket, failed=failed)
         return response
 
-    async def _send(self, method: str, path: str, *, headers: dict[str, str], content: bytes | None) -> httpx.Response:
+    async def _send(
+        self, method: str, route: str, path: str, *, headers: dict[str, str], content: bytes | None
+    ) -> httpx.Response:
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds
 
         async def attempt(number: int) -> httpx.Response:
@@ -91,12 +114,14 @@ class FlowConnectApiClient:
             if send_within <= 0:
                 raise RemoteApiError(NOT_SENT_MESSAGE)  # a caller past its deadline must not act upstream
             return await self._transport.send(
-                method, path, headers=headers, content=content, send_within=send_within, attempt=number
+                method, route, path, headers=headers, content=content, send_within=send_within, attempt=number
             )
 
         try:
             async with asyncio.timeout_at(deadline):
                 return await retried_on(NotSentError, attempt, policy=CONNECT_RETRIES)
+        except ResponseTooLargeError as error:
+            raise RemoteApiError(str(error), status_code=error.status) from None
         except (NotSentError, SentError) as error:
             raise RemoteApiError(str(error)) from None
         except TimeoutError:
@@ -117,8 +142,5 @@ def _encoded(body: object) -> bytes | None:
     return None if body is None else json.dumps(body, separators=(",", ":")).encode()
 
 
-def _relative(path: str) -> str:
-    # Only a path is joined to the base URL: anything else would make a URL we never meant to call.
-    if not path.startswith("/") or path.startswith("//"):
-        raise ValueError(f"path must be under the Flow Connect base URL, got {path!r}")
-    return path
+def _not_sent(refused: ShortCircuitedError) -> ServiceUnavailableError:
+    return ServiceUnavailableError(SHORT_CIRCUITED_MESSAGE, extensions={"retryAfter": refused.retry_after})

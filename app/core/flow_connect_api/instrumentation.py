@@ -1,4 +1,6 @@
-"""One log line, two metrics and a client span per attempt to call Flow Connect.
+"""One log line, two metrics and a client span per attempt to call Flow Connect, each named by
+the call's route template (`DELETE /connections/requests/{id}`), never by its path: a name with
+ids in it would make a new series, span name or log value per id.
 
 Hand-written rather than opentelemetry-instrumentation-aiohttp-client: the span and metrics
 belong to the call as the plan's client sees it, whichever HTTP library carries it.
@@ -24,10 +26,12 @@ class ObservedAttempt:
     `attempt.status` once a response arrived. A class rather than a generator-based context
     manager: it runs twice per mutation and the generator machinery cost more than its work."""
 
-    __slots__ = ("_headers", "_method", "_number", "_span", "_started", "_url", "status")
+    __slots__ = ("_headers", "_method", "_name", "_number", "_route", "_span", "_started", "_url", "status")
 
-    def __init__(self, method: str, url: URL, headers: MutableMapping[str, str], number: int) -> None:
+    def __init__(self, method: str, route: str, url: URL, headers: MutableMapping[str, str], number: int) -> None:
         self._method = method
+        self._route = route
+        self._name = f"{method} {route}"
         self._url = url
         self._headers = headers
         self._number = number
@@ -39,11 +43,12 @@ class ObservedAttempt:
         self._started = time.perf_counter()
         # Started, not made current: nothing runs under it but the HTTP exchange, and attaching
         # and detaching a context per call cost more than the span itself when tracing is off.
-        span = self._span = _tracer.start_span(f"{self._method} {self._url.path}", kind=trace.SpanKind.CLIENT)
+        span = self._span = _tracer.start_span(self._name, kind=trace.SpanKind.CLIENT)
         if span.is_recording():  # attributes cost their formatting; only a recorded span needs them
             span.set_attributes(
                 {
                     "http.request.method": self._method,
+                    "url.template": self._route,
                     "url.full": str(self._url),
                     "server.address": self._url.host or "",
                     "http.request.resend_count": self._number - 1,
@@ -63,15 +68,15 @@ class ObservedAttempt:
             span.record_exception(error)
             span.set_status(trace.StatusCode.ERROR, type(error).__name__)
         outcome = status_class(self.status)
-        flow_connect_calls(outcome).inc()
-        flow_connect_duration(outcome).observe(duration)
+        flow_connect_calls(self._name, outcome).inc()
+        flow_connect_duration(self._name, outcome).observe(duration)
         if self.status is not None:
             span.set_attribute("http.response.status_code", self.status)
         span.end()
         if _call_line.enabled():
             _call_line(
                 method=self._method,
-                path=self._url.path,
+                route=self._route,
                 status=self.status,
                 # CancelledError too: the caller's deadline ended this attempt.
                 error=type(error).__name__ if error is not None else None,

@@ -5,8 +5,9 @@ aiohttp's pool carries every call: httpx's own pool serialises under concurrency
 back is the `httpx.Response` the plan's client returns. A failure is one of two internal errors,
 because only one of them may be retried:
 
-    NotSentError   nothing reached Flow Connect (connecting failed, or no connection in time)
-    SentError      the request may have reached Flow Connect (a reset or disconnect after sending)
+    NotSentError             nothing reached Flow Connect (connecting failed, or no connection in time)
+    SentError                the request may have reached Flow Connect (a reset or disconnect after sending)
+     └ ResponseTooLargeError  it answered with more than FLOW_CONNECT_API_MAX_RESPONSE_BYTES
 
 httpx-aiohttp was not used: it maps a disconnect *after* sending to `httpx.ConnectTimeout`, which a
 retry of connect failures would resend.
@@ -14,6 +15,7 @@ retry of connect failures would resend.
 
 import contextlib
 import math
+import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 import aiohttp
@@ -23,13 +25,11 @@ from yarl import URL
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api.instrumentation import ObservedAttempt
 
-# Flow Connect's answers are small JSON documents; anything longer is cut, never buffered whole.
-MAX_RESPONSE_BYTES = 64 * 1024
 _DEFAULT_HEADERS = {"Accept": "application/json", "User-Agent": "flow-api"}
 # Below the idle timeouts of common servers and load balancers, so a pooled connection is
 # dropped by us before the other side closes it under a request (httpx's default, too).
 KEEPALIVE_SECONDS = 5.0
-# Dropped from the response we hand on: its body is already decoded and may be cut.
+# Dropped from the response we hand on: its body is already read and decoded.
 _BODY_FRAMING_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
 
 
@@ -39,6 +39,14 @@ class NotSentError(Exception):
 
 class SentError(Exception):
     """The request may have reached Flow Connect: never retried. The message is meant for the client."""
+
+
+class ResponseTooLargeError(SentError):
+    """Flow Connect answered with more bytes than we read: the answer is refused, never cut."""
+
+    def __init__(self, limit: int, *, status: int) -> None:
+        super().__init__(f"The Flow Connect API answered with more than {limit} bytes, the most this API reads.")
+        self.status = status
 
 
 def _translated(error: aiohttp.ClientError) -> NotSentError | SentError:
@@ -59,18 +67,23 @@ class FlowConnectTransport:
         base_url: str,
         connect_timeout: float,
         max_connections: int,
+        max_response_bytes: int,
+        tls: ssl.SSLContext | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
+        """`tls`: how Flow Connect's certificate is verified; certifi's bundle when None."""
         self._base_url = base_url.rstrip("/")
+        self._tls = tls if tls is not None else httpx.create_ssl_context(trust_env=False)
         self._connect_timeout = connect_timeout
         self._max_connections = max_connections
+        self._max_response_bytes = max_response_bytes
         self._trace_configs = list(trace_configs)
-        self._urls: dict[str, URL] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def send(
         self,
         method: str,
+        route: str,
         path: str,
         *,
         headers: Mapping[str, str],
@@ -78,10 +91,12 @@ class FlowConnectTransport:
         send_within: float,
         attempt: int,
     ) -> httpx.Response:
-        """One attempt, observed (log line, metrics, span). Waiting for a pooled connection and
-        connecting must end within `send_within` seconds, else NotSentError; the answer is read up
-        to MAX_RESPONSE_BYTES. Reading has no timer of its own: the caller's deadline bounds it."""
-        url = self._url(path)
+        """One attempt to `path` (already percent-encoded), observed under its `route` template
+        (log line, metrics, span). Waiting for a pooled connection and connecting must end within
+        `send_within` seconds, else NotSentError; an answer longer than the response limit is
+        ResponseTooLargeError. Reading has no timer of its own: the caller's deadline bounds it."""
+        # Parsed per call, never cached: a cache keyed by path would grow with every id in one.
+        url = URL(self._base_url + path, encoded=True)
         all_headers = {**_DEFAULT_HEADERS, **headers}  # the observer adds the trace header to these
         timeout = aiohttp.ClientTimeout(
             # ceil_threshold: aiohttp would round timeouts above 5 s up to whole seconds, past the budget.
@@ -90,7 +105,7 @@ class FlowConnectTransport:
             sock_connect=self._connect_timeout,
             ceil_threshold=math.inf,
         )
-        with ObservedAttempt(method, url, all_headers, attempt) as observed:
+        with ObservedAttempt(method, route, url, all_headers, attempt) as observed:
             try:
                 async with self._get_session().request(
                     method,
@@ -102,19 +117,13 @@ class FlowConnectTransport:
                     allow_redirects=False,
                     compress=False,
                 ) as response:
-                    body = await _read_capped(response.content)
+                    observed.status = response.status
+                    body = await _read_within(response, self._max_response_bytes)
             except aiohttp.ClientError as error:
                 raise _translated(error) from error
-            observed.status = response.status
-        # Leaving the block returned a fully read connection to the pool and closed a cut one.
+        # Leaving the block returned a fully read connection to the pool and closed a refused one.
         kept = [(name, value) for name, value in response.raw_headers if name.lower() not in _BODY_FRAMING_HEADERS]
-        return _buffered_response(response.status, kept, body)
-
-    def _url(self, path: str) -> URL:
-        """`path` under the base URL, parsed once per path."""
-        if (url := self._urls.get(path)) is None:
-            url = self._urls[path] = URL(self._base_url + path)
-        return url
+        return httpx.Response(response.status, headers=kept, content=body)
 
     def _get_session(self) -> aiohttp.ClientSession:
         # Created on first use: aiohttp binds the session to the running event loop.
@@ -124,7 +133,7 @@ class FlowConnectTransport:
                     limit=self._max_connections,
                     limit_per_host=0,
                     keepalive_timeout=KEEPALIVE_SECONDS,
-                    ssl=httpx.create_ssl_context(),
+                    ssl=self._tls,
                 ),
                 # One session serves every caller: a cookie set for one must never reach another.
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -140,22 +149,18 @@ class FlowConnectTransport:
             await self._session.close()
 
 
-def _buffered_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> httpx.Response:
-    """An already read `httpx.Response`. `httpx.Response(content=...)` reads its own byte stream
-    back through the decoder chain, 12 us per response against 2 us here (docs/performance.md);
-    `_content` is where httpx's `read()` keeps the body, and what `.content`, `.text` and
-    `.json()` return."""
-    buffered = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
-    buffered._content = body  # noqa: SLF001 - as httpx's own read() sets it
-    return buffered
-
-
-async def _read_capped(stream: aiohttp.StreamReader) -> bytes:
+async def _read_within(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body, or ResponseTooLargeError as soon as it is known to pass `limit` bytes:
+    from its declared length, else once one byte more than the limit has arrived."""
+    if response.content_length is not None and response.content_length > limit:
+        raise ResponseTooLargeError(limit, status=response.status)
     chunks: list[bytes] = []
     size = 0
-    while size < MAX_RESPONSE_BYTES and (chunk := await stream.read(MAX_RESPONSE_BYTES - size)):
+    while chunk := await response.content.read(limit + 1 - size):
         chunks.append(chunk)
         size += len(chunk)
+        if size > limit:
+            raise ResponseTooLargeError(limit, status=response.status)
     return b"".join(chunks)
 
 
@@ -166,8 +171,18 @@ async def create_flow_connect_transport(settings: FlowConnectApiSettings) -> Asy
         base_url=settings.base_url,
         connect_timeout=settings.flow_connect_api_connect_timeout,
         max_connections=settings.flow_connect_api_max_connections,
+        max_response_bytes=settings.flow_connect_api_max_response_bytes,
+        tls=tls_context(settings),
     )
     try:
         yield transport
     finally:
         await transport.aclose()
+
+
+def tls_context(settings: FlowConnectApiSettings) -> ssl.SSLContext | None:
+    """The operator's CAs (SSL_CERT_FILE, SSL_CERT_DIR) for Flow Connect's TLS; None: certifi's."""
+    if settings.ssl_cert_file is None and settings.ssl_cert_dir is None:
+        return None
+    # Only the operator's CAs: as OpenSSL itself reads these two variables, they replace the default.
+    return ssl.create_default_context(cafile=settings.ssl_cert_file, capath=settings.ssl_cert_dir)

@@ -1,8 +1,7 @@
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.http.responses import StartTrackingSend, error_response
-from app.errors.classification import BAD_REQUEST
+from app.core.http.responses import BAD_REQUEST, StartTrackingSend, error_response
 
 
 class _BodyTooLargeError(Exception):

@@ -10,15 +10,12 @@ app. Every answer given here is in our JSON shape with a request id, then the co
 """
 
 import asyncio
-import os
 from typing import Any
 
 import httptools
-import structlog
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from app.core.http.deadlines import DeadlinesProtocol
 from app.core.http.framing import (
     CHUNK_FRAMING_BYTES,
     MALFORMED,
@@ -32,14 +29,12 @@ from app.core.http.framing import (
 from app.core.http.limits import HttpLimits
 from app.core.http.lingering import LingeringTransport
 from app.core.http.phases import BODY, CLOSING, HEAD, IDLE, UPGRADE
-from app.core.http.responses import raw_error_response
+from app.core.http.refusals import RefusingProtocol
 from app.core.http.upgrade import UpgradeReplay
 from app.core.observability.metrics import http_rejections
 
-logger = structlog.get_logger(__name__)
 
-
-class BoundedHttpProtocol(UpgradeReplay, DeadlinesProtocol):
+class BoundedHttpProtocol(UpgradeReplay, RefusingProtocol):
     """Serves one connection; `limits` comes in through `functools.partial`, which is
     picklable, so uvicorn can hand the protocol to worker processes."""
 
@@ -58,7 +53,7 @@ class BoundedHttpProtocol(UpgradeReplay, DeadlinesProtocol):
         self._head_began_in_chunk = False
         self._head_bytes = 0
         self._framing_bytes = 0  # of a body: what arrived minus its payload (chunk lines, trailers)
-        self._deferred: bytes | None = None  # a refusal waiting for the running request's response
+        self._deferred = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         limits = self._limits
@@ -178,67 +173,8 @@ class BoundedHttpProtocol(UpgradeReplay, DeadlinesProtocol):
         self._disarm()
         super().on_message_complete()
 
-    def on_response_complete(self) -> None:
-        if self._phase is CLOSING:
-            if self.pipeline or self._deferred is None:
-                super().on_response_complete()  # the requests before a refused one are served
-            else:
-                self._write_and_close(self._deferred)
-            return
-        if self._phase is BODY and not self.pipeline:
-            # Answered before its body arrived (e.g. a 413): nothing can follow on this connection.
-            self.server_state.total_requests += 1
-            self.transport.close()
-            return
-        super().on_response_complete()
-
     def _replay_without_upgrade(self, rest: bytes) -> None:
         try:
             self.replay_without_upgrade(rest)
         except httptools.HttpParserError:
             self._refuse(MALFORMED)
-
-    def send_400_response(self, msg: str) -> None:  # noqa: ARG002 - uvicorn's text; ours is in MALFORMED
-        self._refuse(MALFORMED)
-
-    def _may_still_send(self) -> bool:
-        """Asked as the connection starts closing, from wherever the close comes."""
-        may = self._phase is not IDLE or self.flow.read_paused
-        self._phase = CLOSING
-        self._disarm()
-        return may
-
-    def _refuse(self, refusal: Refusal) -> None:
-        """Answers below the app, then closes: what follows on this connection cannot be framed
-        reliably. A request whose body was being read sees http.disconnect; behind a request still
-        running (pipelined), the answer waits for that one's response, so answers stay in order."""
-        if self._phase is CLOSING:
-            return
-        broken = self.cycle if self._phase is BODY else None
-        self._phase = CLOSING
-        self._disarm()
-        request_id = os.urandom(16).hex()
-        http_rejections(refusal.reason).inc()
-        logger.warning("http_request_rejected", status=refusal.status, reason=refusal.reason, request_id=request_id)
-        answer = raw_error_response(refusal.status, refusal.message, request_id=request_id)
-        if broken is not None:
-            broken.disconnected = True
-            broken.message_event.set()
-            queued = [entry for entry in self.pipeline if entry[0] is not broken]
-            if len(queued) < len(self.pipeline):  # it was waiting behind another: that one runs on
-                self.pipeline.clear()
-                self.pipeline.extend(queued)
-                self._deferred = answer
-                return
-            if broken.response_started:  # it has answered already (e.g. 413): nothing may follow
-                self.transport.linger()
-                return
-        elif self.cycle is not None and not self.cycle.response_complete:
-            self._deferred = answer
-            return
-        self._write_and_close(answer)
-
-    def _write_and_close(self, answer: bytes) -> None:
-        self._deferred = None
-        self.transport.write(answer)
-        self.transport.linger()

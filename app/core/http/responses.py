@@ -9,9 +9,10 @@ from starlette.types import Message, Send
 
 from app.core.http.request_id import current_request_id
 
-# The code of an HTTP request refused outside GraphQL; here rather than in `app.errors`, so the
-# server's protocol answers in this shape without importing GraphQL.
+# The codes the HTTP edge answers with: a request refused outside GraphQL, a fault of ours. Here
+# rather than in `app.errors` (which takes them from here), so the edge loads nothing of GraphQL.
 BAD_REQUEST = "BAD_REQUEST"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
 def error_body(message: str, *, code: str, request_id: str | None) -> bytes:

@@ -4,8 +4,7 @@ import structlog
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.http.responses import StartTrackingSend, error_response
-from app.errors.classification import INTERNAL_SERVER_ERROR
+from app.core.http.responses import INTERNAL_SERVER_ERROR, StartTrackingSend, error_response
 
 logger = structlog.get_logger(__name__)
 

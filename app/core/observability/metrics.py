@@ -6,7 +6,10 @@ answer a scrape with the sum.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -40,13 +43,13 @@ GRAPHQL_DURATION = Histogram(
 )
 FLOW_CONNECT_CALLS = Counter(
     "flow_api_flow_connect_requests_total",
-    "Attempts to call Flow Connect, by status class (2xx, 4xx, 5xx, or error when no status came back).",
-    ["status_class"],
+    "Attempts to call Flow Connect, by route template and status class (2xx, 4xx, 5xx, error: no status came back).",
+    ["route", "status_class"],
 )
 FLOW_CONNECT_DURATION = Histogram(
     "flow_api_flow_connect_request_duration_seconds",
-    "Time of one attempt to call Flow Connect.",
-    ["status_class"],
+    "Time of one attempt to call Flow Connect, by route template and status class.",
+    ["route", "status_class"],
     buckets=_BUCKETS,
 )
 # Per-request series looked up once each: `labels()` validates and takes a lock on every call,
@@ -119,3 +122,37 @@ FLOW_CONNECT_BREAKER_SHORT_CIRCUITED = Counter(
     "flow_api_flow_connect_breaker_short_circuited_total",
     "Calls to Flow Connect answered at once by the open (or probing) circuit breaker, never sent.",
 )
+
+
+@contextmanager
+def live_gauges_of_this_worker() -> Iterator[None]:
+    """A worker's span of life for the `live*` gauges of multiprocess mode (the breaker's state):
+    dead workers' samples are dropped as it starts, its own as it stops."""
+    forget_dead_workers()
+    try:
+        yield
+    finally:
+        if (directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR")) is not None:
+            multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
+
+
+def forget_dead_workers() -> None:
+    """uvicorn respawns a worker that died, and nothing tells prometheus_client: its `live*` gauges
+    would be read on every scrape, an open breaker's state among them, for as long as the directory
+    lives. So each worker, as it starts, drops those of processes that are no longer alive."""
+    if (directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR")) is None:
+        return
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rpartition("_")[2])
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True

@@ -1,14 +1,14 @@
-"""Moving-window counters: in the process, or in Redis in `limits`' format.
+"""Moving-window counters: in the process, or in Redis in `limits`' format. The `limits` boundary:
+both depart from `limits`' public API, each for a measured gain (docs/departures.md).
 
 The in-process counters are our own: `limits`' in-memory async storage sweeps expired entries
-after hits by handing each key's list to a thread (`asyncio.to_thread`), which cost 41 us per
-request (two hits) at 1,000 requests a second against 2 us here, and grows with every active
-key (docs/performance.md).
+after hits by handing each key's list to a thread (`asyncio.to_thread`), and its work grows with
+every active key.
 
 In Redis, a request's limits are hit in one atomic Lua call: `limits`' moving-window script,
 run for each key in turn. `limits` has no call for several keys, and one call per limit is a
-round trip each (docs/performance.md). The keys and lists are `limits`' own, so its reads (the
-retry-after) see these hits, and replicas on either version share the counters.
+round trip each. The keys and lists are `limits`' own, so its reads (the retry-after) see these
+hits, and replicas on either version share the counters.
 """
 
 import time

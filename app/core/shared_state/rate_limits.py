@@ -1,7 +1,14 @@
+"""Rate limits declared per GraphQL field: which field, under which counters, by which settings.
+
+A field's service names its `FieldRateLimit` and counts each request against it before calling
+Flow Connect; every declared budget is a caller's and their organization's moving window.
+"""
+
 import math
+from dataclasses import dataclass
 
 import structlog
-from limits import RateLimitItem
+from limits import RateLimitItem, parse
 from limits.errors import StorageError
 
 from app.auth import AuthInfo
@@ -14,27 +21,46 @@ from app.errors import RateLimitedError
 logger = structlog.get_logger(__name__)
 
 
-class CreateConnectionLimits:
-    """How many connection requests a caller, and their organization, may send per window."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldRateLimit:
+    """One field's budget. `key` prefixes its counters (`<key>/user/<id>`, `<key>/org/<id>`):
+    renaming a deployed one starts every count afresh, and replicas on both names count apart.
+    `per_user_setting` and `per_org_setting` name `SharedStateSettings` fields of type `Rate`."""
 
-    def __init__(self, *, windows: MovingWindows, per_user: RateLimitItem, per_org: RateLimitItem) -> None:
+    field: str
+    key: str
+    per_user_setting: str
+    per_org_setting: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Budget:
+    per_user: RateLimitItem
+    per_org: RateLimitItem
+
+
+class RateLimits:
+    """How many requests to each declared field a caller, and their organization, may send per window."""
+
+    def __init__(self, *, windows: MovingWindows, settings: SharedStateSettings) -> None:
         # A moving window: its reset time is exact, so `retryAfter` is when a retry will pass. (A
         # sliding window counter is cheaper but estimates, and a retry at its reset time can fail.)
         self._windows = windows
-        self._per_user = per_user
-        self._per_org = per_org
+        self._settings = settings
+        self._budgets: dict[FieldRateLimit, _Budget] = {}  # one per declaration in the code
 
-    async def count(self, caller: AuthInfo) -> None:
-        """Counts one request, or raises RateLimitedError when a limit is reached.
+    async def count(self, limit: FieldRateLimit, caller: AuthInfo) -> None:
+        """Counts one request to `limit`'s field, or raises RateLimitedError when a limit is reached.
 
         The caller's limit is hit first, then the organization's, in one atomic step: a request
         the organization's limit refuses still counts against its caller (who is sending while
         the whole organization is over); one the caller's refuses never reaches the organization's.
         Fails open: with the counters unreachable the request goes on, logged and counted.
         """
-        limits = [(self._per_user, "user", f"create_connection/user/{caller.flow_user_id}")]
+        budget = self._budget(limit)
+        limits = [(budget.per_user, "user", f"{limit.key}/user/{caller.flow_user_id}")]
         if caller.organization_id is not None:
-            limits.append((self._per_org, "org", f"create_connection/org/{caller.organization_id}"))
+            limits.append((budget.per_org, "org", f"{limit.key}/org/{caller.organization_id}"))
         try:
             refused = await self._windows.hit_in_turn([(item, key) for item, _, key in limits])
             if refused is not None:
@@ -45,6 +71,19 @@ class CreateConnectionLimits:
             SHARED_STATE_FAILURES.labels("rate_limits").inc()
             logger.warning("rate_limits_unavailable", error=type(error.storage_error).__name__)
 
+    def _budget(self, limit: FieldRateLimit) -> _Budget:
+        if (budget := self._budgets.get(limit)) is None:
+            budget = self._budgets[limit] = _Budget(
+                per_user=parse(self._rate(limit.per_user_setting)), per_org=parse(self._rate(limit.per_org_setting))
+            )
+        return budget
+
+    def _rate(self, setting: str) -> str:
+        value = getattr(self._settings, setting, None)
+        if not isinstance(value, str):
+            raise TypeError(f"{type(self._settings).__name__} has no rate setting {setting!r}")
+        return value
+
     async def _retry_after(self, item: RateLimitItem, key: str) -> int:
         try:
             seconds = await self._windows.seconds_until_free(item, key)
@@ -53,10 +92,10 @@ class CreateConnectionLimits:
         return max(1, math.ceil(seconds))
 
 
-def create_connection_limits(settings: SharedStateSettings, redis: SharedRedis) -> CreateConnectionLimits:
+def create_rate_limits(settings: SharedStateSettings, redis: SharedRedis) -> RateLimits:
     windows: MovingWindows
     if redis.client is None or settings.redis_url is None:
         windows = LocalMovingWindows()
     else:
         windows = RedisMovingWindows(redis.client, settings.redis_url.get_secret_value())
-    return CreateConnectionLimits(windows=windows, per_user=settings.per_user, per_org=settings.per_org)
+    return RateLimits(windows=windows, settings=settings)

@@ -60,6 +60,7 @@ class Limits:
     max_root_fields: int
     max_directives: int
     max_selections: int
+    max_field_comparisons: int
 
     @classmethod
     def of(cls, settings: GraphQLSettings) -> "Limits":
@@ -69,6 +70,7 @@ class Limits:
             max_root_fields=settings.graphql_max_root_fields,
             max_directives=settings.graphql_max_directives,
             max_selections=settings.graphql_max_selections,
+            max_field_comparisons=settings.graphql_max_field_comparisons,
         )
 
     def refusals(self, measured: Measured) -> list[GraphQLError]:

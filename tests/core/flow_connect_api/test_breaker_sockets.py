@@ -69,6 +69,7 @@ async def gateway(
         base_url=settings.base_url,
         connect_timeout=connect_timeout,
         max_connections=max_connections,
+        max_response_bytes=settings.flow_connect_api_max_response_bytes,
         trace_configs=[trace],
     )
     try:

@@ -88,7 +88,11 @@ async def test_connect_retries_resend_the_same_idempotency_key() -> None:
         await exchange.respond(201, b"{}")
 
     transport = FlowConnectTransport(
-        base_url=settings.base_url, connect_timeout=5, max_connections=10, trace_configs=[trace]
+        base_url=settings.base_url,
+        connect_timeout=5,
+        max_connections=10,
+        max_response_bytes=settings.flow_connect_api_max_response_bytes,
+        trace_configs=[trace],
     )
     try:
         client = FlowConnectApiClient(
@@ -112,7 +116,11 @@ async def test_a_connect_that_keeps_failing_is_attempted_exactly_retry_attempts_
     settings = FlowConnectApiSettings(flow_connect_api_url=f"http://127.0.0.1:{free_port()}")
 
     transport = FlowConnectTransport(
-        base_url=settings.base_url, connect_timeout=5, max_connections=10, trace_configs=[trace]
+        base_url=settings.base_url,
+        connect_timeout=5,
+        max_connections=10,
+        max_response_bytes=settings.flow_connect_api_max_response_bytes,
+        trace_configs=[trace],
     )
     try:
         client = FlowConnectApiClient(

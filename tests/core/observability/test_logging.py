@@ -11,7 +11,8 @@ import pytest
 import structlog
 
 from app.core.config import LoggingSettings
-from app.core.observability.logging import MAX_LOGGED_STRING, CanonicalLine, configure_logging
+from app.core.observability.json_lines import MAX_LOGGED_STRING
+from app.core.observability.logging import CanonicalLine, configure_logging
 
 
 @pytest.fixture
@@ -77,6 +78,17 @@ def test_a_canonical_line_is_the_line_structlog_writes(output: io.StringIO, log_
         assert {**ours, "timestamp": None} == {**structlogs, "timestamp": None}
     else:
         assert first.partition(" ")[2] == second.partition(" ")[2]  # after the timestamp
+
+
+def test_structlogs_capture_logs_sees_a_canonical_line(output: io.StringIO) -> None:
+    configure_logging(json=True, level="INFO", stream=output)
+    canonical = CanonicalLine("app.test", "call_made")
+    canonical(status=200)  # a logger structlog has already cached
+
+    with structlog.testing.capture_logs() as captured:
+        canonical(status=201, error=None)
+
+    assert captured == [{"event": "call_made", "status": 201, "error": None, "log_level": "info"}]
 
 
 def test_a_canonical_line_says_whether_the_level_lets_it_through(output: io.StringIO) -> None:

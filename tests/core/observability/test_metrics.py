@@ -5,6 +5,8 @@ from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.metrics import delta, scrape
 from tests.fixtures.operations import GLOBEX
 
+CREATE_ROUTE = "POST /connections/requests"  # calls are labelled by route template
+
 CREATE = "mutation Create($target: ID!) { createConnection(targetOrgId: $target) }"
 
 
@@ -32,10 +34,19 @@ async def test_counters_move_by_exactly_the_traffic(
     )
     assert delta(before, after, "flow_api_graphql_request_duration_seconds_count", **mutation) == 6
     calls = "flow_api_flow_connect_requests_total"
-    assert delta(before, after, calls, status_class="2xx") == 2
-    assert delta(before, after, calls, status_class="4xx") == 1
-    assert delta(before, after, calls, status_class="5xx") == 3
-    assert delta(before, after, "flow_api_flow_connect_request_duration_seconds_count", status_class="5xx") == 3
+    assert delta(before, after, calls, route=CREATE_ROUTE, status_class="2xx") == 2
+    assert delta(before, after, calls, route=CREATE_ROUTE, status_class="4xx") == 1
+    assert delta(before, after, calls, route=CREATE_ROUTE, status_class="5xx") == 3
+    assert (
+        delta(
+            before,
+            after,
+            "flow_api_flow_connect_request_duration_seconds_count",
+            route=CREATE_ROUTE,
+            status_class="5xx",
+        )
+        == 3
+    )
 
 
 async def test_jwks_refreshes_and_failures_are_counted(start_api: ApiFactory, idp: RunningIdentityProvider) -> None:

@@ -3,24 +3,18 @@
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.conftest import ApiFactory, RunningUpstream
 from tests.fixtures.identity import RunningIdentityProvider
+from tests.fixtures.tracing import recording_spans
 
 CREATE = 'mutation Connect { createConnection(targetOrgId: "9133da7c-3b98-4673-91dc-0dc58cc8740c") }'
 
 
 @pytest.fixture(scope="session")
 def spans() -> InMemorySpanExporter:
-    # The global provider can be set once per process; apps built after this record into it.
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    return exporter
+    return recording_spans()
 
 
 async def test_upstream_joins_the_graphql_operation_trace(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 from limits import parse
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from app.core.shared_state.moving_windows import LocalMovingWindows, MovingWindows, RedisMovingWindows
@@ -111,3 +111,16 @@ async def test_callers_that_went_quiet_are_forgotten() -> None:
         windows.hit(TWO_PER_SECOND, f"user/busy-{n}")
 
     assert len(windows) == 10  # the five quiet ones dropped, the ten inside their window kept
+
+
+async def test_local_windows_refuse_where_limits_own_moving_window_does() -> None:
+    """The guard of our in-process windows (docs/departures.md): the same refusals as `limits`'
+    in-memory moving window, which they stand in for."""
+    ours = LocalMovingWindows()
+    theirs = MovingWindowRateLimiter(MemoryStorage())
+    for item in (TWO_PER_SECOND, ONE_PER_MINUTE, parse("5/hour")):
+        key = f"guard/{item}"
+        our_answers = [await ours.hit_in_turn([(item, key)]) is None for _ in range(item.amount + 2)]
+        their_answers = [await theirs.hit(item, key) for _ in range(item.amount + 2)]
+        assert our_answers == their_answers == [True] * item.amount + [False, False]
+        assert await ours.seconds_until_free(item, key) > item.get_expiry() - 1

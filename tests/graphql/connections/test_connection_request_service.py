@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from app.core.config import SharedStateSettings
-from app.core.shared_state.rate_limits import create_connection_limits
+from app.core.shared_state.rate_limits import create_rate_limits
 from app.core.shared_state.redis import SharedRedis
 from app.errors import ConflictError, NotFoundError, RemoteApiError, UnauthorizedError
 from app.graphql.connections.services.connection_request_service import ConnectionRequestService
@@ -18,7 +18,7 @@ TARGET = uuid.UUID("9133da7c-3b98-4673-91dc-0dc58cc8740c")
 
 async def _create(base_url: str) -> bool:
     who = caller()
-    limits = create_connection_limits(SharedStateSettings(), SharedRedis(None))
+    limits = create_rate_limits(SharedStateSettings(), SharedRedis(None))
     async with flow_connect_api_client(base_url, who) as client:
         service = ConnectionRequestService(api_client=client, limits=limits, caller=who)
         return await service.create_connection_request(TARGET)

@@ -55,6 +55,7 @@ class ConnectionMutations:
         idempotency: Injected[Idempotency],
     ) -> bool:
         target = parse_uuid(target_org_id, argument="targetOrgId")
+        service.check_available()
         return await idempotency.run(
             info, lambda upstream_key: service.create_connection_request(target, idempotency_key=upstream_key)
         )
