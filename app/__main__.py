@@ -24,6 +24,7 @@ from app.core.config import (
 )
 from app.core.http.limits import HttpLimits
 from app.core.http.protocol import BoundedHttpProtocol
+from app.core.http.refusals import RefusalTally
 from app.core.observability.logging import configure_logging
 from app.core.observability.tracing import configure_tracing
 from app.core.providers import settings_classes
@@ -67,12 +68,15 @@ def _serve(server: ServerSettings) -> None:
         max_head_bytes=server.http_max_header_bytes,
         head_timeout=server.http_header_timeout,
         body_timeout=server.http_body_timeout,
+        body_deadline=server.http_body_deadline,
         write_timeout=server.http_write_timeout,
         linger_timeout=server.http_linger_timeout,
         linger_max_bytes=server.http_linger_max_bytes,
         max_connections=server.http_max_connections,
     )
-    protocol: Any = functools.partial(BoundedHttpProtocol, limits=limits)  # uvicorn calls it like a class
+    # uvicorn calls it like a class; each worker unpickles its own tally, which logs a flood of
+    # over-cap or too-slow refusals as one line per reason every 10 s.
+    protocol: Any = functools.partial(BoundedHttpProtocol, limits=limits, tally=RefusalTally(interval=10.0))
     uvicorn.run(
         "app.main:create_served_app",
         factory=True,

@@ -164,7 +164,7 @@ def _refusal(error: HTTPException) -> Response:
 def _free(dependencies: aioinject.Context) -> None:
     """aioinject's scope refers to itself, in its cache and in its map of scopes: emptied both,
     the scope and what the request resolved are freed as the request ends, not left to the
-    cyclic collector (app.graphql.schemas.executor says why that matters)."""
+    cyclic collector (app.graphql.schemas.strawberry_boundary.executor says why that matters)."""
     dependencies.cache.clear()
     dependencies._context.clear()  # noqa: SLF001 - no public way in aioinject 1.x (docs/departures.md)
 

@@ -201,3 +201,10 @@ def _self_signed_ca_pem(name: str) -> bytes:
         .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def test_the_body_deadline_is_never_shorter_than_one_stall(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_BODY_TIMEOUT", "20")
+    monkeypatch.setenv("HTTP_BODY_DEADLINE", "10")
+    with pytest.raises(ConfigError, match="HTTP_BODY_DEADLINE"):
+        load_settings([ServerSettings])

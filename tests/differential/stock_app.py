@@ -15,19 +15,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from app.core.providers import create_container
-from app.graphql.connections.mutations.connection_mutations import ConnectionMutations
 from app.graphql.context import GraphQLContext
-from app.graphql.viewer.viewer_queries import ViewerQueries
-
-
-@strawberry.type
-class Query(ViewerQueries):
-    pass
-
-
-@strawberry.type
-class Mutation(ConnectionMutations):
-    pass
+from app.graphql.schemas.schema import Mutation, Query  # the same root types, in a stock schema
 
 
 class _StockView(GraphQL[GraphQLContext, None]):

@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tests.e2e.process import api_process
 from tests.fixtures.raw_client import RawResponse, parse_responses
@@ -17,8 +17,20 @@ DEADLINE = 1.0
 SLACK = 2.5
 
 
+class EdgeProcess(NamedTuple):
+    url: str
+    log: Path
+    pid: int  # of the one worker serving connections (`WEB_CONCURRENCY` is 1)
+
+
 @contextlib.contextmanager
 def edge_server(directory: Path, **env: str) -> Iterator[tuple[str, Path]]:
+    with edge_process(directory, **env) as running:
+        yield running.url, running.log
+
+
+@contextlib.contextmanager
+def edge_process(directory: Path, **env: str) -> Iterator[EdgeProcess]:
     log = directory / "server.log"
     settings = {
         "WORKOS_CLIENT_ID": "client_test",
@@ -26,13 +38,14 @@ def edge_server(directory: Path, **env: str) -> Iterator[tuple[str, Path]]:
         "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
         "HTTP_HEADER_TIMEOUT": str(DEADLINE),
         "HTTP_BODY_TIMEOUT": str(DEADLINE),
+        "HTTP_BODY_DEADLINE": str(2 * DEADLINE),
         "HTTP_WRITE_TIMEOUT": str(DEADLINE),
         "HTTP_LINGER_TIMEOUT": str(DEADLINE),
         "KEEP_ALIVE_TIMEOUT": str(int(DEADLINE)),
         **env,
     }
-    with api_process(settings, cwd=directory, log=log) as (url, _):
-        yield url, log
+    with api_process(settings, cwd=directory, log=log) as (url, process):
+        yield EdgeProcess(url, log, process.pid)
 
 
 def open_socket(url: str, *, receive_buffer: int | None = None) -> socket.socket:
@@ -68,6 +81,10 @@ def answers(data: bytes) -> list[RawResponse]:
 def error_of(response: RawResponse) -> dict[str, Any]:
     [error] = json.loads(response.body)["errors"]
     return dict(error)
+
+
+def open_descriptors(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 def log_lines(log: Path) -> list[dict[str, Any]]:

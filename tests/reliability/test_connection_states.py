@@ -1,15 +1,27 @@
 """Every state a connection can be held in counts against the connection cap until its socket
 closes, and its deadline closes it: with the cap full of stuck connections, newcomers get 503;
-once the deadline has passed, the stuck ones are closed and a newcomer is served."""
+once the deadline has passed, the stuck ones are closed and a newcomer is served. Idle keep-alive
+connections are the exception: at the cap, the one idle longest makes room for a newcomer."""
 
 import contextlib
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.reliability.edge_server import DEADLINE, SLACK, answers, edge_server, open_socket, read_until_closed
+from tests.reliability.edge_server import (
+    DEADLINE,
+    SLACK,
+    EdgeProcess,
+    answers,
+    edge_process,
+    error_of,
+    open_descriptors,
+    open_socket,
+    read_until_closed,
+)
 
 CAP = 5
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -21,9 +33,14 @@ METRICS_BYTES = 4500  # at least, each
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with edge_server(tmp_path_factory.mktemp("states"), HTTP_MAX_CONNECTIONS=str(CAP)) as (running, _):
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeProcess]:
+    with edge_process(tmp_path_factory.mktemp("states"), HTTP_MAX_CONNECTIONS=str(CAP)) as running:
         yield running
+
+
+@pytest.fixture
+def url(server: EdgeProcess) -> str:
+    return server.url
 
 
 def _served_then_idle(sock: socket.socket) -> None:
@@ -42,6 +59,19 @@ def _not_reading(sock: socket.socket) -> None:
     sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * PIPELINED_METRICS)
 
 
+def _dripping(sock: socket.socket) -> None:
+    """A body that never stalls long enough for the body timeout: a byte every half of it."""
+    sock.sendall(POST_HEAD + b'Content-Length: 60000\r\n\r\n{"query":')
+
+    def drip() -> None:
+        with contextlib.suppress(OSError):  # the server closed it, or the test did
+            while True:
+                time.sleep(DEADLINE / 2)
+                sock.send(b" ")
+
+    threading.Thread(target=drip, daemon=True).start()
+
+
 STATES: dict[str, Callable[[socket.socket], None]] = {
     "waiting for a head": lambda _: None,
     "a head in progress": lambda sock: sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n"),
@@ -49,10 +79,16 @@ STATES: dict[str, Callable[[socket.socket], None]] = {
     "a chunked body": lambda sock: sock.sendall(CHUNKED_HEAD + b'1a\r\n{"query"'),
     "a chunk extension": lambda sock: sock.sendall(CHUNKED_HEAD + b"1a;name=val"),
     "trailers": lambda sock: sock.sendall(CHUNKED_HEAD + b'1a\r\n{"query":"{ __typename }"}\r\n0\r\nX-Trailer: a'),
-    "idle keep-alive": _served_then_idle,
+    "a body dripping a byte at a time": _dripping,
+    "Expect: 100-continue, no body sent": lambda sock: sock.sendall(
+        POST_HEAD + b"Expect: 100-continue\r\nContent-Length: 26\r\n\r\n"
+    ),
     "lingering": _refused_then_silent,
     "writing to a client that does not read": _not_reading,
 }
+
+# Seconds past the deadline some states take: a dripping body's deadline is twice the stall's.
+LATER: dict[Callable[[socket.socket], None], float] = {_not_reading: 3, _dripping: DEADLINE}
 
 
 @contextlib.contextmanager
@@ -89,7 +125,7 @@ def test_a_stuck_state_holds_its_place_under_the_cap_until_its_deadline(
     with _stuck(url, state) as stuck:
         time.sleep(0.3)  # the server has accepted them all and they are in their state
         newcomers = [_healthz_status(url) for _ in range(CAP)]
-        served_later = _served_within(url, DEADLINE + SLACK + (3 if state is _not_reading else 0))
+        served_later = _served_within(url, DEADLINE + SLACK + LATER.get(state, 0))
         if state is _not_reading:  # what it did not read was dropped with the connection
             unread = [len(read_until_closed(sock)) for sock in stuck]
             assert all(size < PIPELINED_METRICS * METRICS_BYTES for size in unread)
@@ -99,3 +135,48 @@ def test_a_stuck_state_holds_its_place_under_the_cap_until_its_deadline(
 
     assert newcomers == [503] * CAP
     assert served_later
+
+
+def test_a_body_still_arriving_at_its_deadline_gets_408_then_close(url: str) -> None:
+    with contextlib.closing(open_socket(url)) as sock:
+        _dripping(sock)
+        [answer] = answers(read_until_closed(sock, within=2 * DEADLINE + SLACK))
+
+    assert answer.status == 408
+    assert error_of(answer)["extensions"] == {"code": "BAD_REQUEST", "requestId": answer.headers["x-request-id"]}
+
+
+def test_at_the_cap_the_longest_idle_keep_alive_connection_makes_room_for_a_newcomer(url: str) -> None:
+    with _stuck(url, _served_then_idle) as idle:  # within KEEP_ALIVE_TIMEOUT from here
+        newcomer = _healthz_status(url)
+        still_served = [_exchange_healthz(sock) for sock in idle[1:]]
+        # The oldest is closed cleanly: its answer was read whole, then an EOF, no reset.
+        oldest = idle[0].recv(65536)
+
+    assert (newcomer, oldest) == (200, b"")
+    assert still_served == [200] * (CAP - 1)
+
+
+def test_a_flood_past_twice_the_cap_holds_no_more_than_twice_the_cap_in_descriptors(server: EdgeProcess) -> None:
+    time.sleep(DEADLINE + 0.5)  # connections of the tests before are closed
+    before = open_descriptors(server.pid)
+    flood = [open_socket(server.url) for _ in range(3 * CAP)]
+    try:
+        time.sleep(0.5)  # all accepted: past twice the cap, closed at once
+        held = open_descriptors(server.pid) - before
+        outcomes = [read_until_closed(sock) for sock in flood[CAP:]]
+    finally:
+        for sock in flood:
+            sock.close()
+
+    assert held <= 2 * CAP
+    assert {answers(out)[0].status for out in outcomes[:CAP]} == {503}
+    assert outcomes[CAP:] == [b""] * CAP
+
+
+def _exchange_healthz(sock: socket.socket) -> int:
+    sock.sendall(HEALTHZ)
+    received = b""
+    while b'{"status":"ok"}' not in received and (chunk := sock.recv(65536)):
+        received += chunk
+    return answers(received)[0].status

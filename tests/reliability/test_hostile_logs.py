@@ -3,6 +3,7 @@ up mid-request is one info line with its request id, never an error or a traceba
 
 import contextlib
 import json
+import re
 import socket
 import struct
 import time
@@ -12,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.edge_server import DEADLINE, edge_server, log_lines, open_socket, read_until_closed
+from tests.reliability.edge_server import (
+    DEADLINE,
+    answers,
+    edge_server,
+    log_lines,
+    open_socket,
+    read_until_closed,
+)
 
 POST_HEAD = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 CHUNKED_HEAD = POST_HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
@@ -142,3 +150,26 @@ def test_a_rejection_names_no_client_address(server: tuple[str, Path]) -> None:
     assert len(rejected) == 2
     assert all("client" not in line for line in rejected)
     assert not any(port in json.dumps(line) for line in written for port in ports)
+
+
+def test_a_flood_of_over_cap_connections_is_counted_not_logged_line_by_line(tmp_path: Path) -> None:
+    flood = 100
+    with edge_server(tmp_path, HTTP_MAX_CONNECTIONS="2", HTTP_HEADER_TIMEOUT="30") as (url, log):
+        holders = [open_socket(url) for _ in range(2)]  # silent: they hold the cap for 30 s
+        refused = []
+        for _ in range(flood):
+            with contextlib.closing(open_socket(url)) as sock:
+                refused += [answer.status for answer in answers(read_until_closed(sock))]
+        for sock in holders:
+            sock.close()
+        time.sleep(0.2)
+        with contextlib.closing(open_socket(url)) as sock:
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            [metrics] = answers(read_until_closed(sock))
+        written = log_lines(log)
+
+    assert refused == [503] * flood
+    assert len([line for line in written if line.get("reason") == "connections"]) <= 2
+    counted = re.search(rb'flow_api_http_rejections_total\{reason="connections"\} (\S+)', metrics.body)
+    assert counted is not None
+    assert float(counted[1]) == flood

@@ -133,6 +133,27 @@ def test_an_http_1_1_request_needs_exactly_one_host(url: str, hosts: list[str]) 
     assert "Host" in error_of(answer)["message"]
 
 
+def test_chunked_on_an_http_1_0_request_is_faulty_framing(url: str) -> None:
+    """RFC 9112 §6.1: an HTTP/1.0 recipient cannot be relied on to know the chunked coding."""
+    head = CHUNKED_HEAD.replace(b"HTTP/1.1", b"HTTP/1.0")
+
+    [answer] = answers(exchange_until_closed(url, head + chunked(TYPENAME)))
+
+    assert answer.status == 400
+    assert error_of(answer)["extensions"]["requestId"] == answer.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    "host", ["a b", "a\x01b", "a\x7f", "exa\xe9mple", "a/b", "a@b", "a:b:c", "a:8o", "[::1", "a<b>", "a\\b", "%zz"]
+)
+def test_a_host_that_is_not_a_uri_host_and_port_is_refused(url: str, host: str) -> None:
+    head = POST_HEAD.replace(b"Host: x", b"Host: " + host.encode("latin-1"))
+
+    [answer] = answers(exchange_until_closed(url, head + b"Content-Length: 26\r\n\r\n" + TYPENAME))
+
+    assert answer.status == 400
+
+
 def test_an_http_1_0_request_may_come_without_host(url: str) -> None:
     [answer] = answers(exchange_until_closed(url, b"GET /healthz HTTP/1.0\r\n\r\n"))
 
@@ -234,6 +255,52 @@ def test_well_formed_chunked_bodies_are_served_whatever_their_chunking(
     [answer] = answers(exchange_until_closed(url, head + framing))
 
     assert (answer.status, answer.body) == (200, SERVED)
+
+
+# RFC 3986's uri-host: a reg-name (unreserved, pct-encoded, sub-delims), an IPv4 address, or an IP
+# literal in brackets; then an optional port of digits.
+_REG_NAME = st.lists(st.sampled_from([*"abcXYZ019-._~!$&'()*+,;=", "%2e", "%C3%A9"]), min_size=1, max_size=12).map(
+    "".join
+)
+_HOSTS = st.one_of(_REG_NAME, st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(lambda a: f"[{a}]"))
+_PORTS = st.one_of(st.just(""), st.integers(0, 65535).map(lambda port: f":{port}"), st.just(":"))
+_NOT_IN_A_HOST = st.sampled_from([*' "#/<>?@[\\]^`{|}', "\t", "\x00", "\x1f", "\x7f", "\x80", "\xff", "%g0"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(host=_HOSTS, port=_PORTS)
+def test_every_valid_host_and_port_is_served(url: str, host: str, port: str) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (host + port).encode()
+
+    [answer] = answers(exchange_until_closed(url, head))
+
+    assert answer.status == 200
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    head=st.one_of(
+        st.builds(
+            # Inside the value: whitespace at its edges is not part of it.
+            lambda host, bad, cut: (
+                b"GET /healthz HTTP/1.1\r\nHost: a%sa\r\n\r\n" % (host[:cut] + bad + host[cut:]).encode("latin-1")
+            ),
+            _HOSTS,
+            _NOT_IN_A_HOST,
+            st.integers(0, 12),
+        ),
+        st.sampled_from([b"", b"Host: x\r\n"]).map(
+            lambda host: (
+                b"POST /graphql HTTP/1.0\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\n" + chunked(TYPENAME)
+            )
+        ),
+    )
+)
+def test_a_malformed_head_is_always_refused_with_400(url: str, head: bytes) -> None:
+    [answer] = answers(exchange_until_closed(url, head))
+
+    assert answer.status == 400
+    assert error_of(answer)["extensions"]["requestId"] == answer.headers["x-request-id"]
 
 
 def test_connect_is_refused(url: str) -> None:

@@ -1,6 +1,6 @@
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 
 from app.core.config.base import BASE_SETTINGS_CONFIG
@@ -27,6 +27,10 @@ class ServerSettings(BaseSettings):
     # Seconds a request body may stall (no new bytes; a chunked body's trailers included) before
     # the connection is cut.
     http_body_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # Seconds a whole request body (chunked: its extensions and trailers too) may take from the end
+    # of its head, however steadily it drips: a byte per stall would hold a connection forever.
+    # 60 s fits a 64 KiB body (GRAPHQL_MAX_BODY_BYTES) at about 9 kbit/s, a poor mobile link.
+    http_body_deadline: Annotated[float, Field(gt=0, le=3600)] = 60.0
     # Seconds our write buffer may stay full (a client that does not read what it asked for)
     # before the connection is dropped; a slow reader that keeps reading is never cut.
     http_write_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
@@ -39,3 +43,10 @@ class ServerSettings(BaseSettings):
     # answered 503 (and past twice this many closed unanswered), so no state of a connection can
     # take the process to its file-descriptor limit.
     http_max_connections: Annotated[int, Field(ge=1, le=100_000)] = 512
+
+    @model_validator(mode="after")
+    def _body_deadline_covers_a_stall(self) -> Self:
+        if self.http_body_deadline < self.http_body_timeout:
+            msg = "HTTP_BODY_DEADLINE must be at least HTTP_BODY_TIMEOUT"
+            raise ValueError(msg)
+        return self

@@ -11,17 +11,30 @@ from app.core.observability.metrics import http_rejections
 class DeadlinesProtocol(HttpToolsProtocol):
     """The timers of a connection: one for the phase it is in (head, body), one for writing to a
     client that does not read. Deadlines are counted, not logged: a flood of idle sockets must not
-    flood the log."""
+    flood the log. A body has two bounds on the one timer: each stall, and the whole body."""
 
     _limits: HttpLimits
     _phase: Phase
     transport: LingeringTransport
     _timer: asyncio.TimerHandle | None = None
+    _body_ends_at: float | None = None  # None until a body outlasts the read that ended its head
     _write_timer: asyncio.TimerHandle | None = None
 
     def _arm(self, seconds: float, reason: str) -> None:
         self._disarm()
         self._timer = self.loop.call_later(seconds, self._on_timeout, reason)
+
+    def _arm_body(self) -> None:
+        """After each read that leaves a body unfinished. Its deadline is taken at the first such
+        read, the one that ended its head: a body that arrives with its head reads no clock."""
+        now = self.loop.time()
+        if self._body_ends_at is None:
+            self._body_ends_at = now + self._limits.body_deadline
+        left = self._body_ends_at - now
+        if left > self._limits.body_timeout:
+            self._arm(self._limits.body_timeout, "body_timeout")
+        else:
+            self._arm(left, "body_deadline")
 
     def _disarm(self) -> None:
         if self._timer is not None:

@@ -1,6 +1,7 @@
 """The RFC 9112 rules on a request head that httptools leaves to the server, checked in one pass
 over the headers uvicorn has already collected."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ class Refusal:
     status: int
     message: str
     reason: str  # the `reason` label of flow_api_http_rejections_total
+    # A refusal a flood causes at will: counted, but logged as one line per interval (RefusalTally).
+    tallied: bool = False
 
 
 def head_too_large(max_head_bytes: int) -> Refusal:
@@ -26,9 +29,22 @@ def framing_too_large(max_head_bytes: int) -> Refusal:
     )
 
 
+def body_too_slow(body_deadline: float) -> Refusal:
+    return Refusal(
+        408, f"The request body did not arrive within {body_deadline:g} seconds.", "body_deadline", tallied=True
+    )
+
+
+OVER_CAP = Refusal(503, "The server has too many open connections; retry shortly.", "connections", tallied=True)
 MALFORMED = Refusal(400, "The request is not valid HTTP/1.1.", "malformed_http")
 UPGRADE_REFUSED = Refusal(400, "This server does not switch protocols.", "malformed_http")
 _HOST = Refusal(400, "An HTTP/1.1 request needs exactly one Host header.", "host")
+_HOST_VALUE = Refusal(400, "The Host header is not a host name or address with an optional port.", "host")
+_CHUNKED_ON_1_0 = Refusal(400, "An HTTP/1.0 request cannot use a transfer coding.", "transfer_coding")
+# RFC 3986's uri-host [ ":" port ]: an IP literal in brackets (its inside checked loosely: nothing
+# routes on it), or a reg-name (IPv4 addresses are reg-names too). The grammar is one line; no
+# library we have checks it on bytes.
+_URI_HOST_AND_PORT = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?")
 _CODING = Refusal(501, "The only transfer coding served is exactly `chunked`.", "transfer_coding")
 _UNFRAMED = Refusal(400, "A request body must end with the `chunked` transfer coding, applied once.", "transfer_coding")
 
@@ -41,19 +57,26 @@ def check_head(
     `Content-Length` beside it); header names are lowercase here."""
     size = len(url)
     hosts = 0
+    host = b""
     coding: bytes | None = None
     for name, value in headers:
         size += len(name) + len(value) + 4
         if name == b"host":
             hosts += 1
+            host = value
         elif name == b"transfer-encoding":
             coding = value if coding is None else coding + b"," + value
     if size > max_head_bytes:
         return size, head_too_large(max_head_bytes)
     if hosts > 1 or (hosts == 0 and http_version() != "1.0"):
         return size, _HOST
-    if coding is not None and coding.strip().lower() != b"chunked":
-        return size, _coding_refusal(coding)
+    if _URI_HOST_AND_PORT.fullmatch(host) is None:
+        return size, _HOST_VALUE
+    if coding is not None:
+        if http_version() == "1.0":  # RFC 9112 §6.1: faulty framing, whatever the codings
+            return size, _CHUNKED_ON_1_0
+        if coding.strip().lower() != b"chunked":
+            return size, _coding_refusal(coding)
     return size, None
 
 

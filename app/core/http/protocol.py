@@ -3,9 +3,11 @@
 A connection is in one phase at a time, each with its deadline, and it counts against the cap
 until its socket closes: IDLE (waiting for a head: `head_timeout` from connecting, then uvicorn's
 keep-alive timeout), HEAD (`head_timeout` from its first byte, `max_head_bytes`), BODY (each stall
-`body_timeout`; chunk extensions and trailers count with the head against `max_head_bytes`),
-CLOSING (lingering: `linger_timeout`, `linger_max_bytes`). Writing to a client that does not read
-has `write_timeout`. The app's own work between a complete request and its answer is bounded by the
+`body_timeout`, the whole body `body_deadline` from the end of its head; chunk extensions and
+trailers count with the head against `max_head_bytes`), CLOSING (lingering: `linger_timeout`,
+`linger_max_bytes`). Writing to a client that does not read has `write_timeout`. At the cap, the
+connection idle longest in keep-alive is closed to make room; only when none is idle is the newcomer
+refused. The app's own work between a complete request and its answer is bounded by the
 app. Every answer given here is in our JSON shape with a request id, then the connection closes.
 """
 
@@ -19,24 +21,25 @@ from uvicorn.server import ServerState
 from app.core.http.framing import (
     CHUNK_FRAMING_BYTES,
     MALFORMED,
+    OVER_CAP,
     UPGRADE_REFUSED,
-    Refusal,
     check_head,
     framing_too_large,
     head_too_large,
     trailers_too_large,
 )
+from app.core.http.idle import close_longest_idle
 from app.core.http.limits import HttpLimits
 from app.core.http.lingering import LingeringTransport
 from app.core.http.phases import BODY, CLOSING, HEAD, IDLE, UPGRADE
-from app.core.http.refusals import RefusingProtocol
+from app.core.http.refusals import RefusalTally, RefusingProtocol
 from app.core.http.upgrade import UpgradeReplay
 from app.core.observability.metrics import http_rejections
 
 
 class BoundedHttpProtocol(UpgradeReplay, RefusingProtocol):
-    """Serves one connection; `limits` comes in through `functools.partial`, which is
-    picklable, so uvicorn can hand the protocol to worker processes."""
+    """Serves one connection; `limits` and the worker's `tally` come in through `functools.partial`,
+    which is picklable, so uvicorn can hand the protocol to worker processes (each its own tally)."""
 
     def __init__(
         self,
@@ -46,9 +49,11 @@ class BoundedHttpProtocol(UpgradeReplay, RefusingProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
         limits: HttpLimits,
+        tally: RefusalTally,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._limits = limits
+        self._tally = tally
         self._phase = IDLE
         self._head_began_in_chunk = False
         self._head_bytes = 0
@@ -67,11 +72,12 @@ class BoundedHttpProtocol(UpgradeReplay, RefusingProtocol):
         super().connection_made(lingering)
         # Counted after super() added us, so `max_connections` are served and the next is refused;
         # a refused one still counts while it lingers, and past twice the cap none lingers.
-        if len(self.connections) > 2 * limits.max_connections:
+        open_now = len(self.connections)
+        if open_now > 2 * limits.max_connections:
             http_rejections("connections").inc()
             transport.close()
-        elif len(self.connections) > limits.max_connections:
-            self._refuse(Refusal(503, "The server has too many open connections; retry shortly.", "connections"))
+        elif open_now > limits.max_connections and not close_longest_idle(self.connections):
+            self._refuse(OVER_CAP)
         else:
             self._arm(limits.head_timeout, "head_timeout")
 
@@ -112,8 +118,8 @@ class BoundedHttpProtocol(UpgradeReplay, RefusingProtocol):
         elif phase is BODY:
             if self._framing_bytes > self._limits.max_head_bytes:
                 self._refuse(framing_too_large(self._limits.max_head_bytes))
-            else:  # the body moved: a fresh deadline for its next bytes
-                self._arm(self._limits.body_timeout, "body_timeout")
+            else:  # the body moved: a fresh stall deadline for its next bytes, within the body's
+                self._arm_body()
         elif phase is IDLE and self._timer is None and (self.cycle is None or self.cycle.response_complete):
             # Bytes between requests that start none (empty lines): they must not keep the
             # connection open, having cancelled uvicorn's keep-alive timer.
@@ -150,6 +156,7 @@ class BoundedHttpProtocol(UpgradeReplay, RefusingProtocol):
             return
         self._phase = BODY
         self._head_bytes = self._framing_bytes = size
+        self._body_ends_at = None
         super().on_headers_complete()
         # Trailers reach on_header too: they go to this list, not to the request's headers.
         self.headers = []

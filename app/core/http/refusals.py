@@ -6,7 +6,7 @@ import os
 import structlog
 
 from app.core.http.deadlines import DeadlinesProtocol
-from app.core.http.framing import MALFORMED, Refusal
+from app.core.http.framing import MALFORMED, Refusal, body_too_slow
 from app.core.http.phases import BODY, CLOSING, IDLE
 from app.core.http.responses import raw_error_response
 from app.core.observability.metrics import http_rejections
@@ -14,10 +14,39 @@ from app.core.observability.metrics import http_rejections
 logger = structlog.get_logger(__name__)
 
 
+class RefusalTally:
+    """Refusals a flood causes at will (over the cap, bodies past their deadline) are each counted
+    in the metric but logged as one line per reason per interval, with how many there were since
+    the line before: a flood must not flood the log. One per worker, shared by its connections."""
+
+    def __init__(self, *, interval: float) -> None:
+        self._interval = interval
+        self._unlogged: dict[str, int] = {}
+        self._next_line: dict[str, float] = {}
+
+    def add(self, refusal: Refusal, *, now: float) -> None:
+        reason = refusal.reason
+        count = self._unlogged.get(reason, 0) + 1
+        if now < self._next_line.get(reason, now):
+            self._unlogged[reason] = count
+            return
+        self._unlogged[reason] = 0
+        self._next_line[reason] = now + self._interval
+        logger.warning("http_requests_rejected", status=refusal.status, reason=reason, count=count)
+
+
 class RefusingProtocol(DeadlinesProtocol):
     """Refuses a connection's current request, in order behind the requests before it."""
 
     _deferred: bytes | None  # a refusal waiting for the running request's response
+    _tally: RefusalTally
+
+    def _on_timeout(self, reason: str) -> None:
+        if reason == "body_deadline" and self._phase is BODY and not self.flow.read_paused:
+            self._timer = None
+            self._refuse(body_too_slow(self._limits.body_deadline))  # or closes, if it has answered
+            return
+        super()._on_timeout(reason)
 
     def on_response_complete(self) -> None:
         if self._phase is CLOSING:
@@ -54,7 +83,10 @@ class RefusingProtocol(DeadlinesProtocol):
         self._disarm()
         request_id = os.urandom(16).hex()
         http_rejections(refusal.reason).inc()
-        logger.warning("http_request_rejected", status=refusal.status, reason=refusal.reason, request_id=request_id)
+        if refusal.tallied:
+            self._tally.add(refusal, now=self.loop.time())
+        else:
+            logger.warning("http_request_rejected", status=refusal.status, reason=refusal.reason, request_id=request_id)
         answer = raw_error_response(refusal.status, refusal.message, request_id=request_id)
         if broken is not None:
             broken.disconnected = True

@@ -2,8 +2,8 @@
 
 `OverlappingFieldsCanBeMerged` compares, in pairs, the fields that share a response name within a
 selection set and across the fragments spread into it: quadratic in such fields, so a document
-within every limit of `limits.py` (660 same-name fields, ~2,000 tokens) costs about a second of
-CPU. graphql-core meters that work with a budget it documents as set by assigning its module
+within every limit of `limits.py` could cost seconds of CPU (figures in docs/strawberry-limiters.md).
+graphql-core meters that work with a budget it documents as set by assigning its module
 attribute `MAX_COMPLEXITY_BUDGET` (read as each validation starts; one comparison costs two
 units); past it, validation stops with "Validation aborted.", which we answer in words a client
 can act on.
