@@ -10,7 +10,8 @@ def close_longest_idle(connections: Iterable[object]) -> bool:
     """False if no connection is idle: each has a request under way, an answer still in its write
     buffer, or has not sent its first request. Idle means the keep-alive timer runs (uvicorn arms it
     once the last answer is complete, and cancels it at the first byte of the next request), so no
-    answer is cut and nothing received is lost. One pass over the connections, made only at the cap."""
+    answer is cut and nothing received is lost. One pass over the connections, made only at the cap;
+    connections idle since the same tick of the loop's clock (milliseconds with uvloop) are alike."""
     idle = [
         (timer.when(), connection)
         for connection in connections
