@@ -1,6 +1,7 @@
 """GraphQL over HTTP's content negotiation: which of the two JSON media types an answer is sent in."""
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -14,6 +15,8 @@ class _MediaRange(NamedTuple):
     q: float
 
 
+# Clients send a few distinct Accept values, each on every request: parsed once each.
+@lru_cache(maxsize=256)
 def response_media_type(accept: str | None) -> str:
     """The type the client prefers of the two we serve, as RFC 9110 (12.5.1) reads `Accept`: for
     each type, the q of the most specific range matching it; q=0 means "not acceptable".

@@ -113,7 +113,7 @@ def cache() -> DocumentCache:
     )
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(text=documents())
 def test_a_document_costs_a_constant_per_token_and_is_refused_or_answered_as_graphql_core_answers_it(
     cache: DocumentCache, text: str

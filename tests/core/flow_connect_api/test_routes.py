@@ -135,7 +135,7 @@ async def _call_each(client: FlowConnectApiClient, identifiers: Iterator[str]) -
         )
 
 
-async def test_ten_thousand_ids_leave_the_transport_as_it_was() -> None:
+async def test_thousands_of_ids_leave_the_transport_as_it_was() -> None:
     async def answer(exchange: Exchange) -> None:
         await exchange.respond(200, b"{}")
 
@@ -150,5 +150,5 @@ async def test_ten_thousand_ids_leave_the_transport_as_it_was() -> None:
             )
             await _call_each(client, _ids(100))  # the pool and every lazily built part in place
             before = retained_bytes(transport)
-            await _call_each(client, _ids(10_000))
+            await _call_each(client, _ids(2_000))
             assert retained_bytes(transport) == before

@@ -64,7 +64,7 @@ async def roomy_api(start_api: ApiFactory) -> GraphQLClient:
 @example(target="9133da7c3b98467391dc0dc58cc8740c")
 @example(target="{9133da7c-3b98-4673-91dc-0dc58cc8740c}")
 @example(target="urn:uuid:9133da7c-3b98-4673-91dc-0dc58cc8740c")
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 async def test_a_target_is_sent_in_canonical_form_only_when_it_is_strict_uuid_text(
     roomy_api: GraphQLClient, idp: RunningIdentityProvider, upstream: RunningUpstream, target: str
 ) -> None:
