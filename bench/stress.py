@@ -3,11 +3,11 @@
 
 It checks that every GraphQL request gets exactly one answer (`true` or a typed error), that the
 upstream never reads the same Idempotency-Key twice, that the circuit breaker stays closed through
-the measured run (it opens at 50 % failures; these faults fail about one call in twenty once the
-pool is warm) and that the service's open file descriptors and RSS return to their baseline; it
-prints those figures, and how many calls the breaker answered without sending them, in the warm-up
-and in the run. The warm-up may open it: from a cold pool the dropped connections are the first
-calls to end, so they can be most of the first twenty. Not part of `make check`.
+the measured run (it opens at 50 % failures; these faults fail about one call in twenty) and that
+the service's open file descriptors and RSS return to their baseline; it prints those figures, and
+how many calls the breaker answered without sending them, in the warm-up and in the run. From a
+cold pool the dropped connections are the first calls to end; the breaker counts the calls still
+in flight as not failed, so they do not open it. Not part of `make check`.
 """
 
 import argparse

@@ -1,7 +1,8 @@
 """The circuit breaker around Flow Connect: one per process, consulted once per call.
 
     closed     every call is sent; it opens once at least `minimum_calls` calls ended within the
-               rolling window and at least `error_ratio` of them failed
+               rolling window and at least `error_ratio` of them, and of the calls still in
+               flight, failed
     open       nothing is sent: every call is refused at once, for `open_seconds` (then half-open,
                with or without a call to notice)
     half-open  `half_open_probes` calls at a time are sent (the others refused); as many successes
@@ -74,6 +75,7 @@ class FlowConnectBreaker:
         "_clock",
         "_enabled",
         "_generation",
+        "_in_flight",
         "_open_until",
         "_policy",
         "_probe_successes",
@@ -96,6 +98,7 @@ class FlowConnectBreaker:
         self._open_until = 0.0
         self._probes_in_flight = 0
         self._probe_successes = 0
+        self._in_flight = 0  # closed: calls admitted in this generation, not yet settled
         FLOW_CONNECT_BREAKER_STATE.set(BreakerState.CLOSED)
 
     @property
@@ -106,6 +109,8 @@ class FlowConnectBreaker:
         """A ticket for one call, or ShortCircuitedError."""
         if self._state is not _CLOSED:
             self._admit_probe()
+        else:
+            self._in_flight += 1
         return self._generation
 
     def check(self) -> None:
@@ -120,11 +125,13 @@ class FlowConnectBreaker:
 
     def settle(self, ticket: int, *, failed: bool | None) -> None:
         """The outcome of an admitted call; `failed=None` when it ended without one (cancelled)."""
-        if ticket != self._generation or not self._enabled:
+        if ticket != self._generation:
             return
         if self._state is not _CLOSED:
             self._settle_probe(failed=failed)
-        elif failed is not None:
+            return
+        self._in_flight -= 1
+        if failed is not None and self._enabled:
             self._count(failed=failed)
 
     def _settle_probe(self, *, failed: bool | None) -> None:
@@ -139,7 +146,10 @@ class FlowConnectBreaker:
     def _count(self, *, failed: bool) -> None:
         window = self._window
         window.add(self._clock(), failed=failed)
-        if window.calls >= self._policy.minimum_calls and window.failures >= self._policy.error_ratio * window.calls:
+        # Calls still in flight count as not failed: those that fail fast (refused, reset) end first,
+        # so at a cold start with many calls in flight the first to end would pass any ratio alone.
+        calls = window.calls + self._in_flight
+        if window.calls >= self._policy.minimum_calls and window.failures >= self._policy.error_ratio * calls:
             self._open(failures=window.failures, calls=window.calls)
 
     def _admit_probe(self) -> None:
@@ -178,7 +188,7 @@ class FlowConnectBreaker:
         previous, self._state = self._state, state
         self._generation += 1
         self._window.clear()
-        self._probes_in_flight = self._probe_successes = 0
+        self._probes_in_flight = self._probe_successes = self._in_flight = 0
         FLOW_CONNECT_BREAKER_STATE.set(state)
         FLOW_CONNECT_BREAKER_TRANSITIONS.labels(_NAMES[state]).inc()
         log = logger.warning if state is BreakerState.OPEN else logger.info

@@ -184,3 +184,21 @@ def test_the_window_counts_what_a_recount_of_its_buckets_finds(steps: list[tuple
         seen.append((newest, failed))
         kept = [was_failure for bucket, was_failure in seen if bucket > newest - BUCKETS]
         assert (window.calls, window.failures) == (len(kept), sum(kept))
+
+
+def test_calls_still_in_flight_count_as_not_failed_so_a_cold_start_does_not_open_it() -> None:
+    """Calls that fail fast (refused, reset) end before those that succeed: at a cold start with
+    many calls in flight, the first to end are the failures, which alone would pass the ratio."""
+    breaker = _breaker(FakeClock())
+    tickets = [breaker.admit() for _ in range(20)]
+
+    for ticket in tickets[:3]:
+        breaker.settle(ticket, failed=True)
+    breaker.settle(tickets[3], failed=False)  # 3 of the 4 ended failed: 75 %, but 16 still in flight
+    assert _state(breaker) is BreakerState.CLOSED
+
+    for ticket in tickets[4:]:
+        breaker.settle(ticket, failed=True)  # then they fail too: a real outage still opens it
+        if _state(breaker) is BreakerState.OPEN:
+            break
+    assert _state(breaker) is BreakerState.OPEN
