@@ -110,7 +110,7 @@ def milliseconds(waits: list[float]) -> str:
     """Median, 99th percentile and slowest of `waits`, in milliseconds."""
     if len(waits) < 2:  # noqa: PLR2004 - quantiles need two
         return "too few to say"
-    p99 = statistics.quantiles(waits, n=100)[98]
+    p99 = statistics.quantiles(waits, n=100, method="inclusive")[98]  # never past the slowest
     return f"median {statistics.median(waits) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {max(waits) * 1000:.1f} ms"
 
 

@@ -10,11 +10,12 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import strawberry
 import structlog
-from graphql import print_ast
+from graphql import OperationDefinitionNode, print_ast
 from starlette.datastructures import Headers
 
 from app.auth import AuthInfo
@@ -153,8 +154,15 @@ def _fingerprint(info: strawberry.Info) -> str:
     as it runs (Strawberry's `selected_fields`: its fragments expanded, its arguments' values),
     and the variables."""
     field = [dataclasses.asdict(selection) for selection in info.selected_fields]
-    parts = [print_ast(info.operation), *(_canonical(part) for part in (field, info.variable_values))]
+    parts = [_printed(info.operation), *(_canonical(part) for part in (field, info.variable_values))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+# Once per distinct operation (documents are cached the same way): graphql-core's printer links its
+# buffers in a cycle, which per request would be work for the cyclic collector, and CPU.
+@lru_cache(maxsize=256)
+def _printed(operation: OperationDefinitionNode) -> str:
+    return print_ast(operation)
 
 
 def _canonical(value: object) -> str:
