@@ -6,6 +6,7 @@ GRAPHQL_PARSE_FAILED         a document that is not GraphQL, or longer than the 
 GRAPHQL_VALIDATION_FAILED    a document that does not fit the schema or our limits
 INTERNAL_SERVER_ERROR        anything else: a fault of ours, masked, logged in full
 BAD_REQUEST                  (outside GraphQL) an HTTP request whose body cannot be read
+SHUTTING_DOWN                (outside GraphQL) a request cut by the graceful shutdown's deadline
 """
 
 from graphql import GraphQLError, GraphQLSyntaxError

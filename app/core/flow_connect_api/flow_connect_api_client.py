@@ -93,12 +93,9 @@ class FlowConnectApiClient:
         failed: bool | None = None  # stays None if the call is cancelled: that says nothing about Flow Connect
         try:
             response = await self._send(method, route, path, headers=headers, content=content)
-            failed = response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR  # a 4xx is an answer
+            failed = _says_flow_connect_failed(response.status_code)
         except RemoteApiError as error:
-            # No status (nothing came back) or a 5xx; an answer too large to read is still an answer.
-            failed = (error.extensions or {}).get(
-                "statusCode", HTTPStatus.INTERNAL_SERVER_ERROR
-            ) >= HTTPStatus.INTERNAL_SERVER_ERROR
+            failed = _says_flow_connect_failed((error.extensions or {}).get("statusCode"))
             raise
         finally:
             self._breaker.settle(ticket, failed=failed)
@@ -140,6 +137,12 @@ class FlowConnectApiClient:
 
 def _encoded(body: object) -> bytes | None:
     return None if body is None else json.dumps(body, separators=(",", ":")).encode()
+
+
+def _says_flow_connect_failed(status: int | None) -> bool:
+    """What the breaker counts as a failure: no answer at all, or a 5xx. A 4xx is Flow Connect's
+    answer about the request (an answer too large to read keeps its status, and counts by it)."""
+    return status is None or status >= HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 def _not_sent(refused: ShortCircuitedError) -> ServiceUnavailableError:

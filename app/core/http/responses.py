@@ -9,10 +9,12 @@ from starlette.types import Message, Send
 
 from app.core.http.request_id import current_request_id
 
-# The codes the HTTP edge answers with: a request refused outside GraphQL, a fault of ours. Here
-# rather than in `app.errors` (which takes them from here), so the edge loads nothing of GraphQL.
+# The codes the HTTP edge answers with: a request refused outside GraphQL, a fault of ours, a
+# request cut by the end of a graceful shutdown. Here rather than in `app.errors` (which takes
+# them from here), so the edge loads nothing of GraphQL.
 BAD_REQUEST = "BAD_REQUEST"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+SHUTTING_DOWN = "SHUTTING_DOWN"
 
 
 def error_body(message: str, *, code: str, request_id: str | None) -> bytes:

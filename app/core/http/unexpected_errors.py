@@ -4,12 +4,9 @@ import structlog
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.http.responses import INTERNAL_SERVER_ERROR, StartTrackingSend, error_response
+from app.core.http.responses import INTERNAL_SERVER_ERROR, SHUTTING_DOWN, StartTrackingSend, error_response
 
 logger = structlog.get_logger(__name__)
-
-# The code of a request cut by the end of a graceful shutdown (README, "Graceful shutdown").
-SHUTTING_DOWN = "SHUTTING_DOWN"
 
 
 class UnexpectedErrorMiddleware:
