@@ -13,6 +13,13 @@ from devstack.processes import stop_group
 from devstack.serving import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The least `python -m app` starts with: its identity provider and Flow Connect are unreachable
+# (port 9, discard), for tests of what the API answers before either is needed.
+UNREACHABLE_DEPENDENCIES = {
+    "WORKOS_CLIENT_ID": "client_test",
+    "WORKOS_JWKS_URL": "http://127.0.0.1:9/jwks",
+    "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
+}
 
 
 def _environment(env: Mapping[str, str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.process import api_process
+from tests.e2e.process import UNREACHABLE_DEPENDENCIES, api_process
 from tests.fixtures.logs import json_lines
 
 
@@ -25,9 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     tmp_path = tmp_path_factory.mktemp("graphql-cost")
     log = tmp_path / "server.log"
     env = {
-        "WORKOS_CLIENT_ID": "client_test",
-        "WORKOS_JWKS_URL": "http://127.0.0.1:9/jwks",
-        "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
+        **UNREACHABLE_DEPENDENCIES,
         "WEB_CONCURRENCY": "1",
     }
     with api_process(env, cwd=tmp_path, log=log) as (url, _):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from tests.e2e.process import api_process
+from tests.e2e.process import UNREACHABLE_DEPENDENCIES, api_process
 from tests.fixtures.raw_client import RawResponse, parse_responses
 
 # Seconds: each deadline of the server under test, and how late a test lets it be.
@@ -33,9 +33,7 @@ def edge_server(directory: Path, **env: str) -> Iterator[tuple[str, Path]]:
 def edge_process(directory: Path, **env: str) -> Iterator[EdgeProcess]:
     log = directory / "server.log"
     settings = {
-        "WORKOS_CLIENT_ID": "client_test",
-        "WORKOS_JWKS_URL": "http://127.0.0.1:9/jwks",
-        "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
+        **UNREACHABLE_DEPENDENCIES,
         "HTTP_HEADER_TIMEOUT": str(DEADLINE),
         "HTTP_BODY_TIMEOUT": str(DEADLINE),
         "HTTP_BODY_DEADLINE": str(2 * DEADLINE),

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.process import api_process
+from tests.e2e.process import UNREACHABLE_DEPENDENCIES, api_process
 from tests.fixtures.raw_client import (
     connection,
     exchange,
@@ -31,9 +31,7 @@ TYPENAME = b'{"query":"{ __typename }"}'
 def _server(tmp_path: Path, **env: str) -> Iterator[tuple[str, Path]]:
     log = tmp_path / "server.log"
     settings = {
-        "WORKOS_CLIENT_ID": "client_test",
-        "WORKOS_JWKS_URL": "http://127.0.0.1:9/jwks",
-        "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
+        **UNREACHABLE_DEPENDENCIES,
         "HTTP_HEADER_TIMEOUT": "1",
         "HTTP_BODY_TIMEOUT": "1",
         **env,
