@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 import errno
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from typing import Self
 
 import uvicorn
 from starlette.types import ASGIApp
+
+_uvicorn_log = logging.getLogger("uvicorn.error")  # where uvicorn's own shutdown logs
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -51,6 +54,35 @@ class _PromptServer(uvicorn.Server):
             counter = (counter + 1) % 864000
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), 0.1)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn's own shutdown, except that its fixed 0.1 s pause after asking connections to close
+        # ends as soon as they have: idle ones close at once, and every test paid the whole pause.
+        _uvicorn_log.info("Shutting down")
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        await self._until_connections_closed(within=0.1)
+        try:
+            await asyncio.wait_for(self._wait_tasks_to_complete(), timeout=self.config.timeout_graceful_shutdown)
+        except TimeoutError:
+            _uvicorn_log.error(
+                "Cancel %s running task(s), timeout graceful shutdown exceeded", len(self.server_state.tasks)
+            )
+            for task in self.server_state.tasks:
+                task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    async def _until_connections_closed(self, *, within: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                # uvicorn's set of connections signals nothing when it empties, hence a fine poll.
+                while self.server_state.connections:  # noqa: ASYNC110
+                    await asyncio.sleep(0.002)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.logs import CapturedLogs
 from tests.fixtures.processes import ProcessKey, kill, session_processes
 from tests.fixtures.settings import settings_for_test
+from tests.fixtures.tls import CLIENT_TLS
 from tests.fixtures.upstream import FakeFlowConnect
 
 
@@ -145,7 +146,9 @@ async def start_api(
             settings = settings_for_test(app_env=app_env, given=given)
             url = await servers.start(create_app(settings, overrides=overrides))
             http = await clients.enter_async_context(
-                httpx.AsyncClient(base_url=url, timeout=10, event_hooks={"response": [error_ledger.record]})
+                httpx.AsyncClient(
+                    base_url=url, timeout=10, verify=CLIENT_TLS, event_hooks={"response": [error_ledger.record]}
+                )
             )
             return GraphQLClient(http)
 

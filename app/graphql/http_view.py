@@ -1,6 +1,7 @@
 from typing import Any, cast
 
 import aioinject
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -81,7 +82,7 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
                     response = _refusal(error)
         finally:
             _free(dependencies)
-        if response.media_type == JSON:
+        if response.media_type == JSON and request.media_type != JSON:
             response.headers["content-type"] = request.media_type
         await response(scope, receive, send)
 
@@ -149,6 +150,11 @@ class FlowGraphQLView(GraphQL[GraphQLContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return request_decoding.decode_json(data)
+
+    def encode_json(self, data: object) -> bytes:
+        # Strawberry's documented hook for another encoder: orjson writes the same compact JSON
+        # (UTF-8 as is, where the standard library escapes it) in a tenth of the time.
+        return orjson.dumps(data)
 
 
 def _refusal(error: HTTPException) -> Response:

@@ -4,7 +4,6 @@ A retried request with the same key gets the first one's answer without Flow Con
 called again; see README, "Retrying mutations safely".
 """
 
-import dataclasses
 import hashlib
 import json
 import re
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 import structlog
-from graphql import OperationDefinitionNode, print_ast
+from graphql import parse, print_ast
 from starlette.datastructures import Headers
 
 from app.auth import AuthInfo
@@ -150,19 +149,26 @@ def _field(info: strawberry.Info) -> str:
 
 
 def _fingerprint(info: strawberry.Info) -> str:
-    """The operation as graphql-core prints it (whitespace and comments normalised), this field
-    as it runs (Strawberry's `selected_fields`: its fragments expanded, its arguments' values),
-    and the variables."""
-    field = [dataclasses.asdict(selection) for selection in info.selected_fields]
-    parts = [_printed(info.operation), *(_canonical(part) for part in (field, info.variable_values))]
+    """The document as graphql-core prints it (whitespace and comments normalised; fragments are
+    part of it), the operation chosen in it, and the variables: together they decide what this
+    field does."""
+    if info.query is None:  # graphql-core keeps the text unless parsing is told not to; Strawberry's does
+        raise RuntimeError("The idempotency fingerprint needs the document's text: parse with locations.")
+    operation = info.operation
+    parts = (
+        _printed_document(info.query),
+        operation.name.value if operation.name else "",
+        _canonical(info.variable_values),
+    )
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-# Once per distinct operation (documents are cached the same way): graphql-core's printer links its
-# buffers in a cycle, which per request would be work for the cyclic collector, and CPU.
+# Once per distinct document, keyed by its text (graphql-core's nodes compare and hash by their
+# whole content): a parse and a print per request would cost more than the rest of the key's
+# handling, and the printer links its buffers in a cycle, work for the cyclic collector.
 @lru_cache(maxsize=256)
-def _printed(operation: OperationDefinitionNode) -> str:
-    return print_ast(operation)
+def _printed_document(text: str) -> str:
+    return print_ast(parse(text))
 
 
 def _canonical(value: object) -> str:

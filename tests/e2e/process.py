@@ -4,13 +4,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 from devstack.processes import stop_group
 from devstack.serving import free_port
+from tests.fixtures.tls import CLIENT_TLS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The least `python -m app` starts with: its identity provider and Flow Connect are unreachable
@@ -46,40 +49,63 @@ def api_process(
     """`python -m app` as an operator runs it; yields its base URL once it answers.
 
     Its output is piped, or written to `log` for a chatty run (a full pipe would block it)."""
-    port = free_port()
     with contextlib.ExitStack() as files:
-        output = files.enter_context(log.open("w")) if log is not None else subprocess.PIPE
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app"],
-            env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
-            cwd=cwd,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-            process_group=0,  # its workers and their resource tracker are stopped with it
-        )
-    url = f"http://127.0.0.1:{port}"
+        url, process = _spawn(env, cwd=cwd, output=files.enter_context(log.open("w")) if log else subprocess.PIPE)
     try:
         _wait_until_listening(url, process)
         yield url, process
     finally:
-        stop_group(process)
-        if process.stdout:
-            process.stdout.close()
+        _stop(process)
+
+
+@contextmanager
+def api_replicas(env: Mapping[str, str], *, cwd: Path, count: int) -> Iterator[list[str]]:
+    """`count` processes of `api_process`, started and stopped side by side rather than one after
+    another; yields their base URLs once all of them answer."""
+    started: list[tuple[str, subprocess.Popen[str]]] = []
+    try:
+        started.extend(_spawn(env, cwd=cwd, output=subprocess.PIPE) for _ in range(count))
+        for url, process in started:
+            _wait_until_listening(url, process)
+        yield [url for url, _ in started]
+    finally:
+        with ThreadPoolExecutor(max_workers=max(count, 1)) as stopping:
+            list(stopping.map(_stop, [process for _, process in started]))
+
+
+def _spawn(env: Mapping[str, str], *, cwd: Path, output: IO[str] | int) -> tuple[str, subprocess.Popen[str]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app"],
+        env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
+        cwd=cwd,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,  # its workers and their resource tracker are stopped with it
+    )
+    return f"http://127.0.0.1:{port}", process
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    stop_group(process)
+    if process.stdout:
+        process.stdout.close()
 
 
 def _wait_until_listening(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise AssertionError(f"API exited with {process.returncode}:\n{output}")
-        try:
-            httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}, timeout=1.0)
-        except httpx.TransportError:
-            time.sleep(0.1)
-        else:
-            return
+    with httpx.Client(base_url=url, timeout=1.0, verify=CLIENT_TLS) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                raise AssertionError(f"API exited with {process.returncode}:\n{output}")
+            try:
+                client.post("/graphql", json={"query": "{ __typename }"})
+            except httpx.TransportError:
+                time.sleep(0.02)  # a refused connect costs next to nothing; every test waits out this gap
+            else:
+                return
     raise AssertionError(f"API did not answer on {url} within {timeout}s")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.process import UNREACHABLE_DEPENDENCIES, api_process
 from tests.fixtures.logs import json_lines
+from tests.fixtures.tls import CLIENT_TLS
 
 
 def fragment_bomb(levels: int, *, operation: str) -> str:
@@ -33,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 def _post(url: str, query: str) -> dict[str, Any]:
-    response = httpx.post(f"{url}/graphql", json={"query": query}, timeout=60)
+    response = httpx.post(f"{url}/graphql", json={"query": query}, timeout=60, verify=CLIENT_TLS)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

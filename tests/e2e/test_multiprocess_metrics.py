@@ -11,6 +11,7 @@ from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.logs import json_lines
 from tests.fixtures.metrics import scrape
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
+from tests.fixtures.tls import CLIENT_TLS
 
 MUTATIONS = 30
 
@@ -32,14 +33,14 @@ async def test_two_workers_report_every_mutation(
 
         async def mutate() -> None:
             # A connection per call, so the kernel spreads them over both workers.
-            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            async with httpx.AsyncClient(base_url=url, timeout=10, verify=CLIENT_TLS) as client:
                 response = await client.post("/graphql", json={"query": CREATE_CONNECTION_TO_GLOBEX}, headers=headers)
                 assert response.json() == {"data": {"createConnection": True}}
 
         await asyncio.gather(*(mutate() for _ in range(MUTATIONS)))
         totals = []
         for _ in range(4):
-            async with httpx.AsyncClient(base_url=url) as client:
+            async with httpx.AsyncClient(base_url=url, verify=CLIENT_TLS) as client:
                 samples = await scrape(client)
             totals.append(
                 sum(

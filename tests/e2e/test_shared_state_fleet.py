@@ -9,7 +9,7 @@ import httpx
 
 from devstack.redis import RunningRedis
 from tests.conftest import RunningUpstream
-from tests.e2e.process import api_process
+from tests.e2e.process import api_replicas
 from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
@@ -28,8 +28,7 @@ def _replicas(
         "REDIS_URL": redis.url,
         "RATE_LIMIT_CREATE_CONNECTION_PER_USER": per_user,
     }
-    with contextlib.ExitStack() as stack:
-        urls = [stack.enter_context(api_process(env, cwd=tmp_path))[0] for _ in range(2)]
+    with api_replicas(env, cwd=tmp_path, count=2) as urls:
         yield urls
 
 

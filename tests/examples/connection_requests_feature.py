@@ -31,6 +31,7 @@ CANCEL_CONNECTION_REQUEST_LIMIT = FieldRateLimit(
     key="cancel_connection_request",
     per_user_setting="rate_limit_cancel_connection_request_per_user",
     per_org_setting="rate_limit_cancel_connection_request_per_org",
+    settings=ExampleSharedStateSettings,
 )
 
 

@@ -3,6 +3,7 @@ fragments, deep nesting, many directives and aliases, long names, empty selectio
 with at most VISITS_PER_TOKEN node visits per token, and refused by our limits or answered
 exactly as graphql-core answers them, never with a fault."""
 
+import functools
 from dataclasses import dataclass
 
 import pytest
@@ -50,6 +51,9 @@ class Hostility:
     empty: bool = True
 
 
+# Built once per shape, not on every draw: hypothesis validates each new strategy before drawing
+# from it, which cost more than the examples themselves.
+@functools.cache
 def _selection_sets(hostility: Hostility, *, after: int, defined: int) -> st.SearchStrategy[str]:
     # Without cycles and unknown fragments, a selection set spreads only fragments defined after it.
     targets = FRAGMENTS[after:defined] if not hostility.unknown_and_cycles else [*FRAGMENTS, "Nope"]

@@ -126,7 +126,7 @@ def test_a_stuck_state_holds_its_place_under_the_cap_until_its_deadline(
     url: str, state: Callable[[socket.socket], None]
 ) -> None:
     with _stuck(url, state) as stuck:
-        time.sleep(0.3)  # the server has accepted them all and they are in their state
+        time.sleep(0.1)  # the server has accepted them all and they are in their state
         newcomers = [_healthz_status(url) for _ in range(CAP)]
         served_later = _served_within(url, DEADLINE + SLACK + LATER.get(state, 0))
         if state is _not_reading:  # what it did not read was dropped with the connection

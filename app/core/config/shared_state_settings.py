@@ -21,6 +21,15 @@ def _rate(value: str) -> str:
 Rate = Annotated[str, AfterValidator(_rate)]
 
 
+def rate_settings(settings: type[BaseSettings]) -> frozenset[str]:
+    """The names of the fields of type `Rate` in `settings`."""
+    return frozenset(
+        name
+        for name, field in settings.model_fields.items()
+        if any(isinstance(rule, AfterValidator) and rule.func is _rate for rule in field.metadata)
+    )
+
+
 class SharedStateSettings(BaseSettings):
     """Where idempotency keys, in-flight locks and rate-limit counters live."""
 

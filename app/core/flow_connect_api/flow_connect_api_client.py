@@ -1,11 +1,11 @@
 import asyncio
-import json
 import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import httpx
+import orjson
 
 from app.auth import AuthInfo
 from app.core.config import FlowConnectApiSettings
@@ -136,7 +136,7 @@ class FlowConnectApiClient:
 
 
 def _encoded(body: object) -> bytes | None:
-    return None if body is None else json.dumps(body, separators=(",", ":")).encode()
+    return None if body is None else orjson.dumps(body)
 
 
 def _says_flow_connect_failed(status: int | None) -> bool:

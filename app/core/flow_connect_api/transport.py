@@ -123,7 +123,7 @@ class FlowConnectTransport:
                 raise _translated(error) from error
         # Leaving the block returned a fully read connection to the pool and closed a refused one.
         kept = [(name, value) for name, value in response.raw_headers if name.lower() not in _BODY_FRAMING_HEADERS]
-        return httpx.Response(response.status, headers=kept, content=body)
+        return buffered_response(response.status, kept, body)
 
     def _get_session(self) -> aiohttp.ClientSession:
         # Created on first use: aiohttp binds the session to the running event loop.
@@ -147,6 +147,18 @@ class FlowConnectTransport:
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+def buffered_response(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> httpx.Response:
+    """An already read `httpx.Response`, as httpx's own `read()` leaves one: the body in
+    `_content`, which `.content`, `.text` and `.json()` return. `httpx.Response(content=...)`
+    would read its own byte stream back through the decoder chain: a departure that pays at the
+    served load (docs/departures.md, "httpx")."""
+    framed = [*headers, (b"content-length", str(len(body)).encode())] if body else headers  # as `content=` frames it
+    response = httpx.Response(status, headers=framed, stream=httpx.ByteStream(body))
+    response._content = body  # noqa: SLF001 - where httpx's read() keeps the body
+    response.is_stream_consumed = response.is_closed = True  # as read() leaves them
+    return response
 
 
 async def _read_within(response: aiohttp.ClientResponse, limit: int) -> bytes:

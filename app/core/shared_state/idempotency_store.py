@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 import redis.asyncio
 from cachetools import TLRUCache
 
@@ -26,14 +27,11 @@ MAX_LOCAL_RECORDS = 100_000
 
 @dataclass(frozen=True, slots=True)
 class Acquired:
-    """The in-flight lock is ours: only the holder of this exact record finishes or releases it."""
+    """The in-flight lock is ours: only the holder of this exact record finishes or releases it
+    (in Redis the record as stored; in this process the holder's token)."""
 
     record: str
     fingerprint: str
-
-    def finished(self, outcome: "Outcome") -> str:
-        """The record that replaces the lock once the outcome is known."""
-        return _record(self.fingerprint, outcome=outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +89,7 @@ class RedisIdempotencyStore:
             raise SharedStateUnavailableError from error
 
     async def finish(self, key: str, lock: Acquired, outcome: Outcome, *, keep_seconds: float) -> None:
-        done = lock.finished(outcome)
+        done = _record(lock.fingerprint, outcome=outcome)  # replaces the lock
         try:
             await self._finish(keys=[_PREFIX + key], args=[lock.record, done, int(keep_seconds * 1000)])
         except REDIS_FAILURES as error:
@@ -112,13 +110,16 @@ class RedisIdempotencyStore:
 
 @dataclass(frozen=True, slots=True)
 class _Local:
-    value: str
+    fingerprint: str
+    lock: str | None  # the holder's token while in flight; None once the outcome is stored
+    # Serialised, as in Redis: a snapshot when stored, and a fresh copy for every replay.
+    outcome: bytes | None
     expires_at: float
 
 
 class LocalIdempotencyStore:
     """The same contract in this process: no await between reading and writing a record, so
-    the event loop makes every operation atomic."""
+    the event loop makes every operation atomic. Records stay objects: nothing to serialise."""
 
     def __init__(self) -> None:
         self._records: TLRUCache[str, _Local] = TLRUCache(
@@ -127,18 +128,24 @@ class LocalIdempotencyStore:
 
     async def begin(self, key: str, fingerprint: str, *, lock_seconds: float) -> Begun:
         if (existing := self._records.get(key)) is not None:
-            return _judge(existing.value, fingerprint)
-        lock = Acquired(_record(fingerprint, token=os.urandom(16).hex()), fingerprint)
-        self._records[key] = _Local(lock.record, time.monotonic() + lock_seconds)
+            if existing.fingerprint != fingerprint:
+                return Reused()
+            return InUse() if existing.outcome is None else Replay(orjson.loads(existing.outcome))
+        lock = Acquired(os.urandom(16).hex(), fingerprint)
+        self._records[key] = _Local(fingerprint, lock.record, None, time.monotonic() + lock_seconds)
         return lock
 
     async def finish(self, key: str, lock: Acquired, outcome: Outcome, *, keep_seconds: float) -> None:
-        if (existing := self._records.get(key)) is not None and existing.value == lock.record:
-            self._records[key] = _Local(lock.finished(outcome), time.monotonic() + keep_seconds)
+        if self._holds(key, lock):
+            self._records[key] = _Local(lock.fingerprint, None, orjson.dumps(outcome), time.monotonic() + keep_seconds)
 
     async def release(self, key: str, lock: Acquired) -> None:
-        if (existing := self._records.get(key)) is not None and existing.value == lock.record:
+        if self._holds(key, lock):
             del self._records[key]
+
+    def _holds(self, key: str, lock: Acquired) -> bool:
+        existing = self._records.get(key)
+        return existing is not None and existing.lock == lock.record
 
     async def ping(self) -> None:
         return

@@ -13,6 +13,7 @@ from limits.errors import StorageError
 
 from app.auth import AuthInfo
 from app.core.config import SharedStateSettings
+from app.core.config.shared_state_settings import rate_settings
 from app.core.observability.metrics import RATE_LIMITED, SHARED_STATE_FAILURES
 from app.core.shared_state.moving_windows import LocalMovingWindows, MovingWindows, RedisMovingWindows
 from app.core.shared_state.redis import SharedRedis
@@ -25,12 +26,23 @@ logger = structlog.get_logger(__name__)
 class FieldRateLimit:
     """One field's budget. `key` prefixes its counters (`<key>/user/<id>`, `<key>/org/<id>`):
     renaming a deployed one starts every count afresh, and replicas on both names count apart.
-    `per_user_setting` and `per_org_setting` name `SharedStateSettings` fields of type `Rate`."""
+    `per_user_setting` and `per_org_setting` name fields of type `Rate` in `settings`: checked
+    as the declaration is made, so a misspelt name stops the service at start-up."""
 
     field: str
     key: str
     per_user_setting: str
     per_org_setting: str
+    settings: type[SharedStateSettings] = SharedStateSettings
+
+    def __post_init__(self) -> None:
+        rates = rate_settings(self.settings)
+        for setting in (self.per_user_setting, self.per_org_setting):
+            if setting not in rates:
+                raise TypeError(
+                    f"{self.field}'s rate limit names {setting!r}, which is no Rate setting of "
+                    f"{self.settings.__name__} (it has {', '.join(sorted(rates)) or 'none'})"
+                )
 
 
 @dataclass(frozen=True, slots=True)

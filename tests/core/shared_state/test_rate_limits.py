@@ -9,6 +9,7 @@ import redis.asyncio
 
 from app.auth import AuthInfo
 from app.core.config import SharedStateSettings
+from app.core.config.shared_state_settings import Rate
 from app.core.shared_state.rate_limits import FieldRateLimit, RateLimits, create_rate_limits
 from app.core.shared_state.redis import SharedRedis
 from app.errors import RateLimitedError
@@ -72,8 +73,32 @@ async def test_create_connection_counts_under_the_keys_earlier_versions_used(red
     ]
 
 
-async def test_a_declaration_naming_no_rate_setting_says_which() -> None:
-    wrong = FieldRateLimit(field="f", key="f", per_user_setting="no_such_setting", per_org_setting="redis_timeout")
+@pytest.mark.parametrize(
+    ("per_user", "per_org", "named"),
+    [
+        ("rate_limit_create_conection_per_user", "rate_limit_create_connection_per_org", "_conection_"),  # misspelt
+        ("rate_limit_create_connection_per_user", "redis_timeout", "redis_timeout"),  # a setting, but no Rate
+    ],
+)
+def test_a_declaration_naming_no_rate_setting_fails_as_it_is_made(per_user: str, per_org: str, named: str) -> None:
+    with pytest.raises(TypeError, match=f"createThing's rate limit names .*{named}.* SharedStateSettings") as raised:
+        FieldRateLimit(field="createThing", key="create_thing", per_user_setting=per_user, per_org_setting=per_org)
+
+    assert "rate_limit_create_connection_per_user" in str(raised.value)  # the names it could have meant
+
+
+class _MoreSettings(SharedStateSettings):
+    rate_limit_more_per_user: Rate = "5/minute"
+
+
+async def test_a_declaration_for_other_settings_counted_with_these_says_which() -> None:
+    more = FieldRateLimit(
+        field="more",
+        key="more",
+        per_user_setting="rate_limit_more_per_user",
+        per_org_setting="rate_limit_create_connection_per_org",
+        settings=_MoreSettings,
+    )
     limits = create_rate_limits(SharedStateSettings(), SharedRedis(None))
-    with pytest.raises(TypeError, match="no_such_setting"):
-        await limits.count(wrong, _caller())
+    with pytest.raises(TypeError, match="rate_limit_more_per_user"):
+        await limits.count(more, _caller())

@@ -7,8 +7,8 @@ Either way: one span (tracing on), one log line and the metrics per operation.
 """
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import strawberry
@@ -160,15 +160,12 @@ class FlowSchema(strawberry.Schema):
         # Strawberry's would run without our limits, caches, log line and metrics.
         raise NotImplementedError("FlowSchema runs operations through `execute` only.")
 
-    @contextmanager
-    def _operation_span(self) -> Iterator[trace.Span]:
+    def _operation_span(self) -> AbstractContextManager[trace.Span]:
         """Current while the operation runs, so Flow Connect calls nest under it; with tracing off
         not even the no-op span is made current (attaching a context costs per request)."""
         if not self._tracing:
-            yield trace.INVALID_SPAN
-            return
-        with _tracer.start_as_current_span("GraphQL operation", kind=trace.SpanKind.SERVER) as span:
-            yield span
+            return nullcontext(trace.INVALID_SPAN)  # a class, not a generator: no frame to run
+        return _tracer.start_as_current_span("GraphQL operation", kind=trace.SpanKind.SERVER)
 
     def process_errors(
         self,
