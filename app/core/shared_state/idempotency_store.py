@@ -112,8 +112,9 @@ class RedisIdempotencyStore:
 class _Local:
     fingerprint: str
     lock: str | None  # the holder's token while in flight; None once the outcome is stored
-    # Serialised, as in Redis: a snapshot when stored, and a fresh copy for every replay.
-    outcome: bytes | None
+    # Serialised, as in Redis: a snapshot when stored, and a fresh copy for every replay. As text:
+    # orjson's bytes keep the capacity of its buffer (some 4 KB per record), a copy does not.
+    outcome: str | None
     expires_at: float
 
 
@@ -137,7 +138,8 @@ class LocalIdempotencyStore:
 
     async def finish(self, key: str, lock: Acquired, outcome: Outcome, *, keep_seconds: float) -> None:
         if self._holds(key, lock):
-            self._records[key] = _Local(lock.fingerprint, None, orjson.dumps(outcome), time.monotonic() + keep_seconds)
+            stored = orjson.dumps(outcome).decode()
+            self._records[key] = _Local(lock.fingerprint, None, stored, time.monotonic() + keep_seconds)
 
     async def release(self, key: str, lock: Acquired) -> None:
         if self._holds(key, lock):
