@@ -24,6 +24,9 @@ class NaiveFlowConnectApiClient(FlowConnectApiClient):
         self._settings = settings
         self._auth_info = auth_info
 
+    def check_available(self) -> None:
+        """The seed plan's client has no circuit breaker: it is always available."""
+
     async def post(self, endpoint: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> httpx.Response:
         timeout = httpx.Timeout(
             self._settings.flow_connect_api_timeout, connect=self._settings.flow_connect_api_connect_timeout
