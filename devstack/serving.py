@@ -95,8 +95,8 @@ class _Running:
 class ServerGroup:
     """uvicorn servers inside the current event loop, stopped together on exit.
 
-    uvicorn pauses before closing connections; servers stopped one after another add those
-    pauses up, servers stopped together pay them once.
+    Each waits up to 0.1 s for its connections to close (uvicorn's pause, ended early here once
+    they have); servers stopped one after another would add those waits up, together they overlap.
     """
 
     def __init__(self) -> None:

@@ -234,16 +234,17 @@ async def test_unreachable_jwks_without_cached_keys_is_service_unavailable(
 async def test_verified_tokens_are_remembered_until_they_expire(
     idp: RunningIdentityProvider, workos_settings: WorkOSSettings
 ) -> None:
-    # A fractional `exp` (a NumericDate may have one) a second away, not a whole-second TTL from the
+    # A fractional `exp` (a NumericDate may have one) 1.5 s away, not a whole-second TTL from the
     # current whole second; past `exp` the token is still accepted, within the clock-skew leeway.
-    token = idp.token(extra_claims={"exp": time.time() + 1})
+    expires = time.time() + 1.5
+    token = idp.token(extra_claims={"exp": expires})
     async with httpx.AsyncClient() as http:
         key_store = JwksKeyStore(http=http, url=idp.jwks_url, min_refresh_interval=0, max_age=3600, fetch_timeout=5)
         service = WorkOSService(settings=workos_settings, key_store=key_store)
 
         first = await service.authenticate(f"Bearer {token}")
         again = await service.authenticate(f"Bearer {token}")
-        await asyncio.sleep(1.1)
+        await asyncio.sleep(expires - time.time() + 0.1)
         after_expiry = await service.authenticate(f"Bearer {token}")
 
     assert again is first, "served from the cache"

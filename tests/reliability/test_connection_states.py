@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,13 +64,13 @@ def _not_reading(sock: socket.socket) -> None:
 
 
 def _dripping(sock: socket.socket) -> None:
-    """A body that never stalls long enough for the body timeout: a byte every half of it."""
+    """A body that never stalls long enough for the body timeout: a byte every fifth of it."""
     sock.sendall(POST_HEAD + b'Content-Length: 60000\r\n\r\n{"query":')
 
     def drip() -> None:
         with contextlib.suppress(OSError):  # the server closed it, or the test did
             while True:
-                time.sleep(DEADLINE / 2)
+                time.sleep(DEADLINE / 5)
                 sock.send(b" ")
 
     threading.Thread(target=drip, daemon=True).start()
@@ -127,7 +128,9 @@ def test_a_stuck_state_holds_its_place_under_the_cap_until_its_deadline(
 ) -> None:
     with _stuck(url, state) as stuck:
         time.sleep(0.1)  # the server has accepted them all and they are in their state
-        newcomers = [_healthz_status(url) for _ in range(CAP)]
+        # At once, not one after another: all of them must arrive well before DEADLINE.
+        with ThreadPoolExecutor(CAP) as pool:
+            newcomers = list(pool.map(_healthz_status, [url] * CAP))
         served_later = _served_within(url, DEADLINE + SLACK + LATER.get(state, 0))
         if state is _not_reading:  # what it did not read was dropped with the connection
             unread = [len(read_until_closed(sock)) for sock in stuck]

@@ -5,9 +5,9 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
-import orjson
 
 from app.auth import AuthInfo
+from app.core.compact_json import compact_json
 from app.core.config import FlowConnectApiSettings
 from app.core.flow_connect_api.breaker import FlowConnectBreaker, ShortCircuitedError
 from app.core.flow_connect_api.retries import RetryPolicy, retried_on
@@ -136,7 +136,7 @@ class FlowConnectApiClient:
 
 
 def _encoded(body: object) -> bytes | None:
-    return None if body is None else orjson.dumps(body)
+    return None if body is None else compact_json(body)
 
 
 def _says_flow_connect_failed(status: int | None) -> bool:

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
 import redis.asyncio
 from cachetools import TLRUCache
 
@@ -112,15 +111,15 @@ class RedisIdempotencyStore:
 class _Local:
     fingerprint: str
     lock: str | None  # the holder's token while in flight; None once the outcome is stored
-    # Serialised, as in Redis: a snapshot when stored, and a fresh copy for every replay. As text:
-    # orjson's bytes keep the capacity of its buffer (some 4 KB per record), a copy does not.
+    # Serialised as in Redis (the same JSON): a snapshot when stored, a fresh copy for every replay.
+    # Not orjson: its bytes keep the capacity of its buffer, some 4 KB per record.
     outcome: str | None
     expires_at: float
 
 
 class LocalIdempotencyStore:
     """The same contract in this process: no await between reading and writing a record, so
-    the event loop makes every operation atomic. Records stay objects: nothing to serialise."""
+    the event loop makes every operation atomic."""
 
     def __init__(self) -> None:
         self._records: TLRUCache[str, _Local] = TLRUCache(
@@ -131,14 +130,14 @@ class LocalIdempotencyStore:
         if (existing := self._records.get(key)) is not None:
             if existing.fingerprint != fingerprint:
                 return Reused()
-            return InUse() if existing.outcome is None else Replay(orjson.loads(existing.outcome))
+            return InUse() if existing.outcome is None else Replay(json.loads(existing.outcome))
         lock = Acquired(os.urandom(16).hex(), fingerprint)
         self._records[key] = _Local(fingerprint, lock.record, None, time.monotonic() + lock_seconds)
         return lock
 
     async def finish(self, key: str, lock: Acquired, outcome: Outcome, *, keep_seconds: float) -> None:
         if self._holds(key, lock):
-            stored = orjson.dumps(outcome).decode()
+            stored = json.dumps(outcome, separators=(",", ":"))
             self._records[key] = _Local(lock.fingerprint, None, stored, time.monotonic() + keep_seconds)
 
     async def release(self, key: str, lock: Acquired) -> None:
