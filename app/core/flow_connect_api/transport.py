@@ -153,7 +153,7 @@ def buffered_response(status: int, headers: list[tuple[bytes, bytes]], body: byt
     """An already read `httpx.Response`, as httpx's own `read()` leaves one: the body in
     `_content`, which `.content`, `.text` and `.json()` return. `httpx.Response(content=...)`
     would read its own byte stream back through the decoder chain: a departure that pays at the
-    served load (docs/departures.md, "httpx")."""
+    served load (docs/departures.md, "httpx and limits")."""
     framed = [*headers, (b"content-length", str(len(body)).encode())] if body else headers  # as `content=` frames it
     response = httpx.Response(status, headers=framed, stream=httpx.ByteStream(body))
     response._content = body  # noqa: SLF001 - where httpx's read() keeps the body
