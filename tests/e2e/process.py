@@ -49,13 +49,21 @@ def api_process(
     """`python -m app` as an operator runs it; yields its base URL once it answers.
 
     Its output is piped, or written to `log` for a chatty run (a full pipe would block it)."""
-    with contextlib.ExitStack() as files:
-        url, process = _spawn(env, cwd=cwd, output=files.enter_context(log.open("w")) if log else subprocess.PIPE)
-    try:
-        _wait_until_listening(url, process)
-        yield url, process
-    finally:
-        _stop(process)
+    for attempt in range(1, _SPAWNS + 1):
+        with contextlib.ExitStack() as files:
+            url, process = _spawn(env, cwd=cwd, output=files.enter_context(log.open("w")) if log else subprocess.PIPE)
+        try:
+            _wait_until_listening(url, process)
+        except _PortTakenError:
+            _stop(process)
+            if attempt == _SPAWNS:
+                raise
+            continue
+        try:
+            yield url, process
+        finally:
+            _stop(process)
+        return
 
 
 @contextmanager
@@ -93,7 +101,17 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
+class _PortTakenError(AssertionError):
+    """Another server answers on the port chosen for the app: taken between `free_port()` and the
+    app's bind (the app then fails to bind). Another port is tried."""
+
+
+# Tries with a fresh port each when another server took the one chosen.
+_SPAWNS = 3
+
+
 def _wait_until_listening(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    """Until the app answers its own health check: any other answer is another server's."""
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=url, timeout=1.0, verify=CLIENT_TLS) as client:
         while time.monotonic() < deadline:
@@ -101,11 +119,13 @@ def _wait_until_listening(url: str, process: subprocess.Popen[str], timeout: flo
                 output = process.stdout.read() if process.stdout else ""
                 raise AssertionError(f"API exited with {process.returncode}:\n{output}")
             try:
-                client.post("/graphql", json={"query": "{ __typename }"})
+                answer = client.get("/healthz")
             except httpx.TransportError:
                 time.sleep(0.02)  # a refused connect costs next to nothing; every test waits out this gap
-            else:
+                continue
+            if answer.status_code == 200 and "x-request-id" in answer.headers and answer.text == '{"status":"ok"}':
                 return
+            raise _PortTakenError(f"{url} is answered by another server: {answer.status_code} {answer.text[:200]!r}")
     raise AssertionError(f"API did not answer on {url} within {timeout}s")
 
 
