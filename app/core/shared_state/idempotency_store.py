@@ -63,13 +63,18 @@ def _record(fingerprint: str, *, token: str | None = None, outcome: Outcome | No
 
 
 def _judge(stored: str | bytes | None, fingerprint: str) -> Begun:
-    """What an existing record means for a request with `fingerprint`."""
+    """What an existing Redis record means for a request with `fingerprint`."""
     if stored is None:  # finished and released between our two calls: the client may retry
         return InUse()
     record = json.loads(stored)
-    if record["fingerprint"] != fingerprint:
+    return _verdict(record["fingerprint"], record["outcome"], fingerprint)
+
+
+def _verdict(stored_fingerprint: str, outcome: Outcome | None, fingerprint: str) -> Begun:
+    """What a record of `stored_fingerprint` means for a request with `fingerprint`, in either store."""
+    if stored_fingerprint != fingerprint:
         return Reused()
-    return InUse() if record["outcome"] is None else Replay(record["outcome"])
+    return InUse() if outcome is None else Replay(outcome)
 
 
 class RedisIdempotencyStore:
@@ -128,9 +133,8 @@ class LocalIdempotencyStore:
 
     async def begin(self, key: str, fingerprint: str, *, lock_seconds: float) -> Begun:
         if (existing := self._records.get(key)) is not None:
-            if existing.fingerprint != fingerprint:
-                return Reused()
-            return InUse() if existing.outcome is None else Replay(json.loads(existing.outcome))
+            outcome = None if existing.outcome is None else json.loads(existing.outcome)
+            return _verdict(existing.fingerprint, outcome, fingerprint)
         lock = Acquired(os.urandom(16).hex(), fingerprint)
         self._records[key] = _Local(fingerprint, lock.record, None, time.monotonic() + lock_seconds)
         return lock
