@@ -7,12 +7,12 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
 
 import httpx
 
 from devstack.processes import stop_group
 from devstack.serving import free_port
+from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
 from tests.fixtures.tls import CLIENT_TLS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,17 @@ def run_app_until_exit(env: Mapping[str, str], *, cwd: Path) -> subprocess.Compl
     )
 
 
+def app_environment(idp: RunningIdentityProvider, flow_connect_url: str, **more: str) -> dict[str, str]:
+    """`python -m app`'s environment for a test's identity provider and Flow Connect, plus `more`."""
+    return {
+        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
+        "WORKOS_JWKS_URL": idp.jwks_url,
+        "WORKOS_ISSUER": idp.url,
+        "FLOW_CONNECT_API_URL": flow_connect_url,
+        **more,
+    }
+
+
 @contextmanager
 def api_process(
     env: Mapping[str, str], *, cwd: Path, log: Path | None = None
@@ -49,49 +60,63 @@ def api_process(
     """`python -m app` as an operator runs it; yields its base URL once it answers.
 
     Its output is piped, or written to `log` for a chatty run (a full pipe would block it)."""
-    for attempt in range(1, _SPAWNS + 1):
-        with contextlib.ExitStack() as files:
-            url, process = _spawn(env, cwd=cwd, output=files.enter_context(log.open("w")) if log else subprocess.PIPE)
-        try:
-            _wait_until_listening(url, process)
-        except _PortTakenError:
-            _stop(process)
-            if attempt == _SPAWNS:
-                raise
-            continue
-        try:
-            yield url, process
-        finally:
-            _stop(process)
-        return
+    url, process = _answering(_spawn(env, cwd=cwd, log=log), env, cwd=cwd, log=log)
+    try:
+        yield url, process
+    finally:
+        _stop(process)
 
 
 @contextmanager
 def api_replicas(env: Mapping[str, str], *, cwd: Path, count: int) -> Iterator[list[str]]:
     """`count` processes of `api_process`, started and stopped side by side rather than one after
     another; yields their base URLs once all of them answer."""
-    started: list[tuple[str, subprocess.Popen[str]]] = []
+    waiting: list[tuple[str, subprocess.Popen[str]]] = []
+    answering: list[tuple[str, subprocess.Popen[str]]] = []
     try:
-        started.extend(_spawn(env, cwd=cwd, output=subprocess.PIPE) for _ in range(count))
-        for url, process in started:
-            _wait_until_listening(url, process)
-        yield [url for url, _ in started]
+        waiting.extend(_spawn(env, cwd=cwd, log=None) for _ in range(count))
+        while waiting:  # one that never answers is stopped by `_answering`, and is in neither list
+            answering.append(_answering(waiting.pop(0), env, cwd=cwd, log=None))
+        yield [url for url, _ in answering]
     finally:
         with ThreadPoolExecutor(max_workers=max(count, 1)) as stopping:
-            list(stopping.map(_stop, [process for _, process in started]))
+            list(stopping.map(_stop, [process for _, process in answering + waiting]))
 
 
-def _spawn(env: Mapping[str, str], *, cwd: Path, output: IO[str] | int) -> tuple[str, subprocess.Popen[str]]:
+def _answering(
+    first: tuple[str, subprocess.Popen[str]], env: Mapping[str, str], *, cwd: Path, log: Path | None
+) -> tuple[str, subprocess.Popen[str]]:
+    """`first` once it answers its own health check; started again on a fresh port, up to _SPAWNS
+    times in all, while another server answers on the one chosen. Stopped if it never answers."""
+    url, process = first
+    for attempt in range(1, _SPAWNS + 1):
+        try:
+            _wait_until_listening(url, process)
+        except _PortTakenError:
+            _stop(process)
+            if attempt == _SPAWNS:
+                raise
+            url, process = _spawn(env, cwd=cwd, log=log)
+        except BaseException:
+            _stop(process)
+            raise
+        else:
+            return url, process
+    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+
+def _spawn(env: Mapping[str, str], *, cwd: Path, log: Path | None) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app"],
-        env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
-        cwd=cwd,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        text=True,
-        process_group=0,  # its workers and their resource tracker are stopped with it
-    )
+    with contextlib.ExitStack() as files:  # the child keeps its own copy of the log's descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app"],
+            env=_environment({**env, "HOST": "127.0.0.1", "PORT": str(port)}),
+            cwd=cwd,
+            stdout=files.enter_context(log.open("w")) if log is not None else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            process_group=0,  # its workers and their resource tracker are stopped with it
+        )
     return f"http://127.0.0.1:{port}", process
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.process import api_process, run_app_until_exit
-from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.e2e.process import api_process, app_environment, run_app_until_exit
+from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.logs import json_lines
 
 
@@ -32,12 +32,7 @@ def test_plain_http_flow_connect_url_to_a_remote_host_stops_startup(tmp_path: Pa
 async def test_served_process_answers_viewer_and_stops_cleanly_on_sigterm(
     idp: RunningIdentityProvider, tmp_path: Path
 ) -> None:
-    env = {
-        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
-        "WORKOS_JWKS_URL": idp.jwks_url,
-        "WORKOS_ISSUER": idp.url,
-        "FLOW_CONNECT_API_URL": "http://127.0.0.1:9",
-    }
+    env = app_environment(idp, "http://127.0.0.1:9")
     # The IdP runs in this test's event loop, so the blocking helpers go to a thread.
     with api_process(env, cwd=tmp_path) as (url, process):
         async with httpx.AsyncClient(base_url=url) as client:

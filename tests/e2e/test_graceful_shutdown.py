@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.process import api_process
-from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.e2e.process import api_process, app_environment
+from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 from tests.fixtures.raw_upstream import Exchange, raw_upstream
 
@@ -24,12 +24,7 @@ async def test_sigterm_lets_in_flight_mutations_finish(idp: RunningIdentityProvi
         await exchange.respond(201, b"{}")
 
     async with raw_upstream(slow_created) as (upstream, upstream_url):
-        env = {
-            "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
-            "WORKOS_JWKS_URL": idp.jwks_url,
-            "WORKOS_ISSUER": idp.url,
-            "FLOW_CONNECT_API_URL": upstream_url,
-        }
+        env = app_environment(idp, upstream_url)
         with api_process(env, cwd=tmp_path) as (url, process):
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 headers = {"Authorization": f"Bearer {idp.token()}"}
@@ -65,14 +60,7 @@ async def test_a_request_cut_at_the_graceful_deadline_is_answered_in_our_shape(
         await asyncio.sleep(30)
 
     async with raw_upstream(never_answers) as (_, upstream_url):
-        env = {
-            "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
-            "WORKOS_JWKS_URL": idp.jwks_url,
-            "WORKOS_ISSUER": idp.url,
-            "FLOW_CONNECT_API_URL": upstream_url,
-            "FLOW_CONNECT_API_TIMEOUT": "20",
-            "GRACEFUL_SHUTDOWN_TIMEOUT": "1",
-        }
+        env = app_environment(idp, upstream_url, FLOW_CONNECT_API_TIMEOUT="20", GRACEFUL_SHUTDOWN_TIMEOUT="1")
         with api_process(env, cwd=tmp_path) as (url, process):
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 headers = {"Authorization": f"Bearer {idp.token()}"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import RunningUpstream
-from tests.e2e.process import api_process
-from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.e2e.process import api_process, app_environment
+from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX, GLOBEX
 
 CREATE = "mutation Create($target: ID!) { createConnection(targetOrgId: $target) }"
@@ -20,13 +20,7 @@ APP_ORIGIN = "https://app.flow.example"
 async def _served(
     tmp_path: Path, idp: RunningIdentityProvider, upstream: RunningUpstream
 ) -> AsyncIterator[httpx.AsyncClient]:
-    env = {
-        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
-        "WORKOS_JWKS_URL": idp.jwks_url,
-        "WORKOS_ISSUER": idp.url,
-        "FLOW_CONNECT_API_URL": upstream.url,
-        "CORS_ALLOW_ORIGINS": APP_ORIGIN,
-    }
+    env = app_environment(idp, upstream.url, CORS_ALLOW_ORIGINS=APP_ORIGIN)
     with api_process(env, cwd=tmp_path) as (url, _):
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             yield client

@@ -6,8 +6,8 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import RunningUpstream
-from tests.e2e.process import api_process
-from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.e2e.process import api_process, app_environment
+from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.logs import json_lines
 from tests.fixtures.metrics import scrape
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
@@ -19,14 +19,7 @@ MUTATIONS = 30
 async def test_two_workers_report_every_mutation(
     idp: RunningIdentityProvider, upstream: RunningUpstream, tmp_path: Path
 ) -> None:
-    env = {
-        "WEB_CONCURRENCY": "2",
-        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": "1000/minute",
-        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
-        "WORKOS_JWKS_URL": idp.jwks_url,
-        "WORKOS_ISSUER": idp.url,
-        "FLOW_CONNECT_API_URL": upstream.url,
-    }
+    env = app_environment(idp, upstream.url, WEB_CONCURRENCY="2", RATE_LIMIT_CREATE_CONNECTION_PER_USER="1000/minute")
     log = tmp_path / "api.log"
     with api_process(env, cwd=tmp_path, log=log) as (url, _):
         headers = {"Authorization": f"Bearer {idp.token()}"}

@@ -9,8 +9,8 @@ import httpx
 
 from devstack.redis import RunningRedis
 from tests.conftest import RunningUpstream
-from tests.e2e.process import api_replicas
-from tests.fixtures.identity import TEST_CLIENT_ID, RunningIdentityProvider
+from tests.e2e.process import api_replicas, app_environment
+from tests.fixtures.identity import RunningIdentityProvider
 from tests.fixtures.operations import CREATE_CONNECTION_TO_GLOBEX
 
 MUTATION = {"query": CREATE_CONNECTION_TO_GLOBEX}
@@ -20,14 +20,7 @@ MUTATION = {"query": CREATE_CONNECTION_TO_GLOBEX}
 def _replicas(
     tmp_path: Path, idp: RunningIdentityProvider, upstream: RunningUpstream, redis: RunningRedis, per_user: str
 ) -> Iterator[list[str]]:
-    env = {
-        "WORKOS_CLIENT_ID": TEST_CLIENT_ID,
-        "WORKOS_JWKS_URL": idp.jwks_url,
-        "WORKOS_ISSUER": idp.url,
-        "FLOW_CONNECT_API_URL": upstream.url,
-        "REDIS_URL": redis.url,
-        "RATE_LIMIT_CREATE_CONNECTION_PER_USER": per_user,
-    }
+    env = app_environment(idp, upstream.url, REDIS_URL=redis.url, RATE_LIMIT_CREATE_CONNECTION_PER_USER=per_user)
     with api_replicas(env, cwd=tmp_path, count=2) as urls:
         yield urls
 
